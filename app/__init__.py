@@ -1,0 +1,1 @@
+"""Temporary-assistance (临时救助) case service."""

@@ -1,0 +1,1 @@
+"""Outbound integrations, each behind a narrow interface."""

@@ -1,0 +1,105 @@
+"""Command line: ``linshi migrate | seed | serve | export-openapi``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from app.clock import SystemClock
+from app.persistence.db import make_engine, make_sessionmaker
+from app.persistence.migrate import upgrade_head
+from app.seed import (
+    DEMO_ACCOUNTS,
+    DEMO_CLIENTS,
+    DEMO_PASSWORD,
+    seed_demo_users,
+    seed_reference,
+)
+from app.settings import PROJECT_ROOT, DEFAULT_SQLITE_PATH, get_settings
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every migration (alembic upgrade head)."""
+    settings = get_settings()
+    if not settings.database_url:
+        DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    upgrade_head(settings.effective_database_url)
+    typer.echo("database at the newest schema")
+
+
+async def _seed(demo: bool) -> tuple[bool, bool]:
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    sessionmaker = make_sessionmaker(engine)
+    now = SystemClock().now()
+    try:
+        async with sessionmaker() as session, session.begin():
+            reference = await seed_reference(session, now=now)
+            users = await seed_demo_users(session, now=now) if demo else False
+    finally:
+        await engine.dispose()
+    return reference, users
+
+
+@cli.command()
+def seed(
+    demo: Annotated[bool, typer.Option(help="Also add the demo accounts.")] = False,
+) -> None:
+    """Load the region tree, parameters and standards (and demo accounts)."""
+    settings = get_settings()
+    if demo and not settings.demo_mode:
+        raise typer.BadParameter("demo accounts exist only with APP_ENV=demo")
+    reference, users = asyncio.run(_seed(demo))
+    typer.echo("reference data " + ("loaded" if reference else "already present"))
+    if demo:
+        typer.echo("demo accounts " + ("created" if users else "already present"))
+
+
+@cli.command("demo-accounts")
+def demo_accounts() -> None:
+    """Print how to log in as each demo user."""
+    typer.echo(f"Demo accounts (password for every person: {DEMO_PASSWORD}):")
+    for account in DEMO_ACCOUNTS:
+        typer.echo(
+            f"  {account.username:<13} {account.role.value:<27} {account.display_name}"
+        )
+    typer.echo("Machine clients (grant_type=client_credentials):")
+    for client in DEMO_CLIENTS:
+        typer.echo(f"  {client.client_id:<13} secret {client.secret:<22} {client.role.value}")
+
+
+@cli.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
+) -> None:
+    """Serve the API (one worker: the demo clock lives in the process)."""
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+
+
+@cli.command("export-openapi")
+def export_openapi(
+    output: Path = PROJECT_ROOT / "openapi" / "openapi.json",
+) -> None:
+    """Write the OpenAPI document the app serves."""
+    from app.main import create_app
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_openapi(create_app().openapi()), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+def render_openapi(document: dict[str, object]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    cli()

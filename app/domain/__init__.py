@@ -1,0 +1,1 @@
+"""Pure policy: no I/O, no database, no clock. Every decision explains itself."""

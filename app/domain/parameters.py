@@ -1,0 +1,160 @@
+"""Effective-dated, region-scoped policy parameters.
+
+A parameter has versions; each is valid from its date until the next version
+of the same region starts. A district's versions override its city's and the
+province's. Among versions of one region with the same start date the one
+entered last wins, so a correction is a new version, never an edit. A value
+published late with back-dated effect is simply a version whose ``valid_from``
+lies in the past: decisions taken before it was entered keep the versions
+they recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from app.domain.money import Money
+from app.domain.regions import lineage
+
+
+class ParameterName(StrEnum):
+    CHILD_AGE_LIMIT = "child_age_limit"
+    INCOME_MULTIPLE = "income_multiple"
+    PER_CASE_MULTIPLE = "per_case_multiple"
+    ANNUAL_MULTIPLE = "annual_multiple"
+    MAX_SAME_REASON_PER_YEAR = "max_same_reason_per_year"
+    YEAR_WINDOW = "year_window"
+    JIJINAN_ANNUAL_CAP = "jijinan_annual_cap"
+    INVESTIGATION_WORKING_DAYS = "investigation_working_days"
+    STREET_APPROVAL_LIMIT = "street_approval_limit"
+    SPOT_CHECK_RATIO = "spot_check_ratio"
+    PUBLICITY_DAYS = "publicity_days"
+    STREET_RESERVE_CAP = "street_reserve_cap"
+
+
+class ValueKind(StrEnum):
+    INTEGER = "integer"
+    RATIO = "ratio"  # an exact decimal such as 6 or 0.30
+    MONEY = "money"  # yuan with two decimals
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    name: ParameterName
+    kind: ValueKind
+    default: str
+    title_zh: str
+    rule: str
+    choices: tuple[str, ...] = ()
+
+
+SPECS: dict[ParameterName, ParameterSpec] = {
+    spec.name: spec
+    for spec in (
+        ParameterSpec(ParameterName.CHILD_AGE_LIMIT, ValueKind.INTEGER, "18",
+                      "儿童年龄上限（周岁）", "R1.1b"),
+        ParameterSpec(ParameterName.INCOME_MULTIPLE, ValueKind.RATIO, "2",
+                      "收入上限倍数（×低保标准）", "R1.3"),
+        ParameterSpec(ParameterName.PER_CASE_MULTIPLE, ValueKind.RATIO, "6",
+                      "单次人均救助上限倍数（×低保标准）", "R2.2"),
+        ParameterSpec(ParameterName.ANNUAL_MULTIPLE, ValueKind.RATIO, "12",
+                      "年度人均累计救助上限倍数（×低保标准）", "R2.3"),
+        ParameterSpec(ParameterName.MAX_SAME_REASON_PER_YEAR, ValueKind.INTEGER, "2",
+                      "同一事由年度救助次数上限", "R2.4"),
+        ParameterSpec(ParameterName.YEAR_WINDOW, ValueKind.CHOICE, "calendar",
+                      "年度口径（自然年或滚动365天）", "R2.4",
+                      choices=("calendar", "rolling_365")),
+        ParameterSpec(ParameterName.JIJINAN_ANNUAL_CAP, ValueKind.MONEY, "10000.00",
+                      "救急难年度人均上限（元）", "R2.5"),
+        ParameterSpec(ParameterName.INVESTIGATION_WORKING_DAYS, ValueKind.INTEGER, "3",
+                      "调查核实时限（工作日）", "R3.3"),
+        ParameterSpec(ParameterName.STREET_APPROVAL_LIMIT, ValueKind.MONEY, "1000.00",
+                      "街道审批限额（元，含）", "R3.5"),
+        ParameterSpec(ParameterName.SPOT_CHECK_RATIO, ValueKind.RATIO, "0.30",
+                      "区级抽查比例", "R3.6"),
+        ParameterSpec(ParameterName.PUBLICITY_DAYS, ValueKind.INTEGER, "7",
+                      "公示天数", "R3.7"),
+        ParameterSpec(ParameterName.STREET_RESERVE_CAP, ValueKind.MONEY, "20000.00",
+                      "街道备用金上限（元）", "R5.1"),
+    )
+}
+
+
+class InvalidParameterValue(ValueError):
+    pass
+
+
+def validate_value(name: ParameterName, value: str) -> str:
+    """Check a value against its kind and return it in canonical form."""
+    spec = SPECS[name]
+    try:
+        if spec.kind is ValueKind.INTEGER:
+            number = int(value)
+            if number < 0 or str(number) != value.strip():
+                raise ValueError(value)
+            return str(number)
+        if spec.kind is ValueKind.RATIO:
+            ratio = Fraction(value)
+            if ratio < 0 or "/" in value:
+                raise ValueError(value)
+            return value.strip()
+        if spec.kind is ValueKind.MONEY:
+            return str(Money.parse(value))
+    except ValueError as exc:
+        raise InvalidParameterValue(value) from exc
+    if value not in spec.choices:
+        raise InvalidParameterValue(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterVersion:
+    """One stored version, as the policy functions consume it."""
+
+    id: int
+    name: str
+    region_code: str
+    valid_from: dt.date
+    value: str
+
+    def as_int(self) -> int:
+        return int(self.value)
+
+    def as_fraction(self) -> Fraction:
+        return Fraction(self.value)
+
+    def as_money(self) -> Money:
+        return Money.parse(self.value)
+
+    def reference(self) -> dict[str, Any]:
+        """What a decision records so that it can be explained years later."""
+        return {
+            "name": self.name,
+            "version_id": self.id,
+            "region_code": self.region_code,
+            "valid_from": self.valid_from.isoformat(),
+            "value": self.value,
+        }
+
+
+def standard_parameter_name(area_type: str) -> str:
+    """Minimum-living-guarantee standards resolve like parameters by this name."""
+    return f"dibao_standard.{area_type}"
+
+
+def resolve(
+    versions: Iterable[ParameterVersion], *, name: str, region_code: str, on: dt.date
+) -> ParameterVersion | None:
+    """The version in force for ``region_code`` on ``on``, or ``None``."""
+    candidates = [v for v in versions if v.name == name and v.valid_from <= on]
+    for code in lineage(region_code):
+        own = [v for v in candidates if v.region_code == code]
+        if own:
+            return max(own, key=lambda v: (v.valid_from, v.id))
+    return None

@@ -1,0 +1,207 @@
+"""The service's errors and how they reach a client.
+
+Every expected refusal is an ``AppError``: it carries its HTTP status, a
+stable English ``code`` for programs and a Chinese ``detail`` a clerk can act
+on. One handler renders them all as ``application/problem+json``
+(RFC 9457). Domain code raises these; it never builds HTTP responses.
+
+    AppError
+    ├── AuthenticationFailed   401
+    ├── PermissionDenied       403
+    ├── NotFound               404
+    ├── InvalidTransition      409
+    ├── ConcurrentUpdate       409
+    ├── Conflict               409
+    ├── InvalidInput           422
+    └── PolicyViolation        422
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class AuthenticationFailed(AppError):
+    status = 401
+    code = "not_authenticated"
+    title = "Not authenticated"
+
+    def __init__(self, detail: str = "未登录或登录已失效，请重新登录。", **extra: Any):
+        super().__init__(detail, **extra)
+        self.headers = {"WWW-Authenticate": "Bearer"}
+
+
+class InvalidCredentials(AuthenticationFailed):
+    code = "invalid_credentials"
+    title = "Invalid credentials"
+
+
+class PermissionDenied(AppError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = "Action not allowed in the current state"
+
+
+class ConcurrentUpdate(Conflict):
+    code = "concurrent_update"
+    title = "Changed by someone else"
+
+    def __init__(
+        self, detail: str = "该记录刚被他人修改，请刷新后重试。", **extra: Any
+    ) -> None:
+        super().__init__(detail, **extra)
+
+
+class InvalidInput(AppError):
+    status = 422
+    code = "invalid_input"
+    title = "Invalid input"
+
+
+class PolicyViolation(AppError):
+    """A request that the policy rules refuse; ``extra`` carries the explanation."""
+
+    status = 422
+    code = "policy_violation"
+    title = "Refused by policy"
+
+
+class CapExceeded(PolicyViolation):
+    code = "cap_exceeded"
+    title = "Amount above the policy limit"
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457 problem details)."""
+
+    type: str = Field(default="about:blank")
+    title: str
+    status: int
+    code: str = Field(description="Stable machine-readable error code.")
+    detail: str = Field(description="What went wrong, in Chinese, for the clerk.")
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem(
+    status: int, code: str, title: str, detail: str, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    body.update(extra)
+    return body
+
+
+_STATUS_DETAIL_ZH = {
+    401: "未登录或登录已失效，请重新登录。",
+    403: "您无权执行此操作。",
+    404: "请求的资源不存在。",
+    405: "不支持该请求方法。",
+    413: "提交的内容过大。",
+}
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body",))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(
+            _problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra),
+            status_code=exc.status,
+            media_type=PROBLEM_JSON,
+            headers=exc.headers or None,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(
+        _request: Request, exc: RequestValidationError
+    ) -> JSONResponse:
+        errors = [
+            {
+                "field": _field_path(err.get("loc", ())),
+                "message": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+            for err in exc.errors()
+        ]
+        fields = "、".join(e["field"] for e in errors if e["field"]) or "请求"
+        return JSONResponse(
+            _problem(
+                422,
+                "validation_error",
+                "Invalid request",
+                f"提交的内容有误，请检查：{fields}。",
+                errors=errors,
+            ),
+            status_code=422,
+            media_type=PROBLEM_JSON,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = _STATUS_DETAIL_ZH.get(exc.status_code, str(exc.detail))
+        code = {404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            _problem(exc.status_code, code, str(exc.detail), detail),
+            status_code=exc.status_code,
+            media_type=PROBLEM_JSON,
+            headers=getattr(exc, "headers", None),
+        )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the error responses an operation can give."""
+    return {
+        status: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "description": _STATUS_DETAIL_ZH.get(status, "请求被拒绝。"),
+        }
+        for status in statuses
+    }

@@ -1,0 +1,70 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.clock import Clock, OffsetClock, SystemClock
+from app.errors import install_error_handlers
+from app.persistence.db import make_engine, make_sessionmaker
+from app.routers import (
+    applications,
+    auth,
+    disbursements,
+    households,
+    payouts,
+    policy,
+    regions,
+    system,
+)
+from app.settings import Settings, get_settings
+
+API_DESCRIPTION = """\
+临时救助业务服务：受理、调查、审核、审批、公示、发放审批与银行代发。
+
+Every endpoint except the token endpoint and `/healthz` needs a bearer token.
+Amounts are strings of yuan with two decimals; times are shown at +08:00.
+Errors are `application/problem+json` with a stable `code` and a Chinese
+`detail`.
+"""
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if clock is None:
+        clock = OffsetClock() if settings.movable_clock else SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.effective_database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="临时救助 Temporary Assistance Case Service",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    install_error_handlers(app)
+    for module in (
+        system,
+        auth,
+        regions,
+        households,
+        applications,
+        disbursements,
+        payouts,
+        policy,
+    ):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Tables, the engine and the request's unit of work."""

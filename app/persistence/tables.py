@@ -1,0 +1,331 @@
+"""The database schema as SQLModel tables.
+
+The schema itself is created only by the Alembic migrations in
+``migrations/``; these classes describe it to the ORM. Money columns hold
+integer fen (``*_fen``); instants are aware UTC (``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, MetaData, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from app.persistence.types import UTCDateTime
+
+# Constraint names are stable so that migrations can refer to them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class Region(SQLModel, table=True):
+    __tablename__ = "regions"
+
+    code: str = Field(primary_key=True, max_length=12)
+    name: str = Field(max_length=64)
+    level: str = Field(max_length=16)
+    parent_code: str | None = Field(
+        default=None, foreign_key="regions.code", max_length=12, index=True
+    )
+    is_sample: bool = Field(default=False)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=32)
+    region_code: str = Field(foreign_key="regions.code", max_length=12)
+    active: bool = Field(default=True)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class MachineClient(SQLModel, table=True):
+    __tablename__ = "machine_clients"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=64)
+    secret_hash: str = Field(max_length=255)
+    role: str = Field(max_length=32)
+    region_code: str = Field(foreign_key="regions.code", max_length=12)
+    active: bool = Field(default=True)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class PolicyParameter(SQLModel, table=True):
+    """One version of a policy parameter; versions are added, never edited."""
+
+    __tablename__ = "policy_parameters"
+    __table_args__ = (Index("ix_policy_parameters_lookup", "name", "region_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    region_code: str = Field(foreign_key="regions.code", max_length=12)
+    valid_from: dt.date
+    value: str = Field(max_length=64)
+    note: str = Field(default="", max_length=255)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class DibaoStandard(SQLModel, table=True):
+    """A monthly minimum-living-guarantee standard (低保标准) from a date."""
+
+    __tablename__ = "dibao_standards"
+    __table_args__ = (Index("ix_dibao_standards_lookup", "region_code", "area_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_code: str = Field(foreign_key="regions.code", max_length=12)
+    area_type: str = Field(max_length=8)  # urban / rural
+    valid_from: dt.date
+    monthly_fen: int = Field(sa_type=BigInteger)
+    is_sample: bool = Field(default=False)
+    note: str = Field(default="", max_length=255)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class Household(SQLModel, table=True):
+    __tablename__ = "households"
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_code: str = Field(foreign_key="regions.code", max_length=12, index=True)
+    address: str = Field(max_length=255)
+    area_type: str = Field(default="urban", max_length=8)
+    category: str = Field(default="none", max_length=32)
+    category_valid_from: dt.date | None = None
+    category_valid_until: dt.date | None = None
+    # TODO: encrypt account numbers at rest with a blind index (access-control
+    # work); until then only masked values leave the service except in bank files.
+    bank_name: str = Field(max_length=64)
+    bank_account_name: str = Field(max_length=64)
+    bank_account_no: str = Field(max_length=32)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class HouseholdMember(SQLModel, table=True):
+    __tablename__ = "household_members"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="households.id", index=True)
+    name: str = Field(max_length=64)
+    # TODO: encrypt at rest with a keyed-hash blind index for lookups.
+    id_number: str = Field(max_length=18, index=True)
+    relation: str = Field(max_length=16)
+    birth_date: dt.date
+    is_applicant: bool = Field(default=False)
+
+
+class Application(SQLModel, table=True):
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_region_id", "region_code", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="households.id", index=True)
+    region_code: str = Field(foreign_key="regions.code", max_length=12)
+    assistance_type: str = Field(max_length=16)
+    reason: str = Field(max_length=32)
+    disease: str | None = Field(default=None, max_length=48)
+    description: str = Field(max_length=2000)
+    requested_fen: int = Field(sa_type=BigInteger)
+    household_size: int
+    materials: list[str] = Field(default_factory=list, sa_type=JSON)
+    missing_materials: list[str] = Field(default_factory=list, sa_type=JSON)
+    status: str = Field(max_length=32, index=True)
+    proposed_fen: int | None = Field(default=None, sa_type=BigInteger)
+    approved_fen: int | None = Field(default=None, sa_type=BigInteger)
+    decided_on: dt.date | None = None
+    publicity_starts_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    publicity_ends_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime)
+    # Every transition is a compare-and-set on this number.
+    version: int = Field(default=1)
+
+
+class Investigation(SQLModel, table=True):
+    __tablename__ = "investigations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    home_visit_done: bool
+    home_visit_note: str = Field(default="", max_length=2000)
+    neighbour_interviews: int = Field(default=0)
+    neighbour_note: str = Field(default="", max_length=2000)
+    monthly_income_fen: int = Field(sa_type=BigInteger)
+    findings: str = Field(default="", max_length=2000)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class Decision(SQLModel, table=True):
+    """A review or approval with the policy explanation it was taken on."""
+
+    __tablename__ = "decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    stage: str = Field(max_length=32)  # street_opinion / district_decision
+    outcome: str = Field(max_length=16)  # eligible / approved / refused
+    amount_fen: int | None = Field(default=None, sa_type=BigInteger)
+    reasons: str = Field(default="", max_length=2000)
+    explanation: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    decided_by: str = Field(max_length=64)
+    decided_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class Grant(SQLModel, table=True):
+    """An approved amount, as the annual and same-reason caps count it."""
+
+    __tablename__ = "grants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="households.id", index=True)
+    application_id: int = Field(foreign_key="applications.id", unique=True)
+    decided_on: dt.date
+    amount_fen: int = Field(sa_type=BigInteger)
+    household_size: int
+    reason: str = Field(max_length=32)
+    pool: str = Field(default="ordinary", max_length=16)
+    active: bool = Field(default=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: who did what to which record, from which state to which."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_entity", "entity_type", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=64)
+    actor_role: str = Field(max_length=32)
+    action: str = Field(max_length=48)
+    entity_type: str = Field(max_length=32)
+    entity_id: int
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class OutboxEvent(SQLModel, table=True):
+    """A change for the provincial platform, written in the change's transaction."""
+
+    __tablename__ = "outbox_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(sa_type=UTCDateTime)
+    event_type: str = Field(max_length=48)
+    entity_type: str = Field(max_length=32)
+    entity_id: int
+    entity_version: int
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class DisbursementForm(SQLModel, table=True):
+    """临时救助资金发放审批单: the payees and amounts three people sign."""
+
+    __tablename__ = "disbursement_forms"
+
+    id: int | None = Field(default=None, primary_key=True)
+    district_code: str = Field(foreign_key="regions.code", max_length=12)
+    status: str = Field(max_length=16)
+    payload_sha256: str = Field(max_length=64)
+    total_fen: int = Field(sa_type=BigInteger)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class DisbursementSignature(SQLModel, table=True):
+    __tablename__ = "disbursement_signatures"
+    __table_args__ = (
+        UniqueConstraint("form_id", "signer_role", name="uq_signature_form_role"),
+        UniqueConstraint("form_id", "signer", name="uq_signature_form_signer"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    form_id: int = Field(foreign_key="disbursement_forms.id", index=True)
+    signer: str = Field(max_length=64)
+    signer_name: str = Field(max_length=64)
+    signer_role: str = Field(max_length=32)
+    payload_sha256: str = Field(max_length=64)
+    signed_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("application_id", "kind", name="uq_payment_application_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    form_id: int = Field(foreign_key="disbursement_forms.id", index=True)
+    kind: str = Field(default="grant", max_length=16)
+    amount_fen: int = Field(sa_type=BigInteger)
+    payee_name: str = Field(max_length=64)
+    bank_name: str = Field(max_length=64)
+    account_no: str = Field(max_length=32)
+    status: str = Field(max_length=32, index=True)
+    failure_reason: str | None = Field(default=None, max_length=255)
+    paid_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class PayoutBatch(SQLModel, table=True):
+    __tablename__ = "payout_batches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    district_code: str = Field(foreign_key="regions.code", max_length=12)
+    status: str = Field(max_length=16, index=True)
+    template: str = Field(default="generic_csv", max_length=32)
+    line_count: int
+    total_fen: int = Field(sa_type=BigInteger)
+    file_sha256: str = Field(max_length=64)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    acknowledged_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reconciled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class PayoutBatchLine(SQLModel, table=True):
+    __tablename__ = "payout_batch_lines"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "line_no", name="uq_batch_line_no"),
+        # A payment is in at most one live batch, whatever the code does.
+        Index(
+            "uq_batch_line_live_payment",
+            "payment_id",
+            unique=True,
+            sqlite_where=text("live"),
+            postgresql_where=text("live"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="payout_batches.id", index=True)
+    payment_id: int = Field(foreign_key="payments.id")
+    line_no: int
+    amount_fen: int = Field(sa_type=BigInteger)
+    live: bool = Field(default=True)
+    result: str | None = Field(default=None, max_length=16)
+    result_reason: str | None = Field(default=None, max_length=255)
+    result_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

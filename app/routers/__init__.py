@@ -1,0 +1,1 @@
+"""HTTP routers: parse, authorise, call the workflow, shape the response."""

@@ -1,0 +1,510 @@
+"""Applications and the actions of their procedure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel
+from app.auth.principal import Principal
+from app.deps import CurrentPrincipal, NowDep, SessionDep
+from app.domain.catalog import (
+    MATERIAL_TITLES_ZH,
+    AssistanceType,
+    Disease,
+    Material,
+    Reason,
+)
+from app.domain.money import Money
+from app.domain.regions import scope_prefix
+from app.errors import InvalidInput, problem_responses
+from app.persistence.tables import (
+    Application,
+    AuditEntry,
+    Decision,
+    Investigation,
+    Payment,
+)
+from app.routers.pagination import Page, decode_cursor
+from app.workflow import applications as flow
+from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
+from app.workflow.transitions import ACTION_TITLES_ZH, Action, allowed_actions
+
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+
+_ACTION_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+class ApplicationCreate(InputModel):
+    household_id: int
+    assistance_type: AssistanceType
+    reason: Reason
+    disease: Disease | None = None
+    description: str = Field(min_length=1, max_length=2000)
+    requested_amount: MoneyStr
+    materials: list[Material] = Field(
+        default_factory=list, description="Materials handed in with the application."
+    )
+
+
+class ActionRef(OutputModel):
+    action: Action
+    title: str
+
+
+class TimelineEntry(OutputModel):
+    at: LocalDateTime
+    actor: str
+    actor_role: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    details: dict[str, Any]
+
+
+class DecisionPublic(OutputModel):
+    stage: str
+    outcome: str
+    amount: MoneyStr | None
+    reasons: str
+    explanation: dict[str, Any]
+    decided_by: str
+    decided_at: LocalDateTime
+
+
+class InvestigationPublic(OutputModel):
+    home_visit_done: bool
+    home_visit_note: str
+    neighbour_interviews: int
+    neighbour_note: str
+    monthly_income_per_capita: MoneyStr
+    findings: str
+    recorded_by: str
+    recorded_at: LocalDateTime
+
+
+class PaymentPublic(OutputModel):
+    id: int
+    form_id: int
+    amount: MoneyStr
+    status: str
+    failure_reason: str | None
+    paid_at: LocalDateTime | None
+
+
+class ApplicationPublic(OutputModel):
+    id: int
+    household_id: int
+    region_code: str
+    assistance_type: AssistanceType
+    reason: Reason
+    disease: Disease | None
+    description: str
+    requested_amount: MoneyStr
+    household_size: int
+    materials: list[Material]
+    missing_materials: list[Material]
+    status: ApplicationStatus
+    status_title: str
+    proposed_amount: MoneyStr | None
+    approved_amount: MoneyStr | None
+    decided_on: dt.date | None
+    publicity_starts_at: LocalDateTime | None
+    publicity_ends_at: LocalDateTime | None
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
+    version: int
+
+
+class ApplicationDetail(ApplicationPublic):
+    allowed_actions: list[ActionRef]
+    investigation: InvestigationPublic | None
+    decisions: list[DecisionPublic]
+    payments: list[PaymentPublic]
+    timeline: list[TimelineEntry]
+
+
+def _money(fen: int | None) -> Money | None:
+    return None if fen is None else Money(fen)
+
+
+def application_public(application: Application) -> ApplicationPublic:
+    status = ApplicationStatus(application.status)
+    return ApplicationPublic(
+        id=application.id or 0,
+        household_id=application.household_id,
+        region_code=application.region_code,
+        assistance_type=AssistanceType(application.assistance_type),
+        reason=Reason(application.reason),
+        disease=None if application.disease is None else Disease(application.disease),
+        description=application.description,
+        requested_amount=Money(application.requested_fen),
+        household_size=application.household_size,
+        materials=[Material(m) for m in application.materials],
+        missing_materials=[Material(m) for m in application.missing_materials],
+        status=status,
+        status_title=STATUS_TITLES_ZH[status],
+        proposed_amount=_money(application.proposed_fen),
+        approved_amount=_money(application.approved_fen),
+        decided_on=application.decided_on,
+        publicity_starts_at=application.publicity_starts_at,
+        publicity_ends_at=application.publicity_ends_at,
+        created_at=application.created_at,
+        updated_at=application.updated_at,
+        version=application.version,
+    )
+
+
+async def application_detail(
+    session: AsyncSession,
+    application: Application,
+    principal: Principal,
+    at: dt.datetime,
+) -> ApplicationDetail:
+    app_id = application.id or 0
+    investigation = await session.scalar(
+        select(Investigation)
+        .where(Investigation.application_id == app_id)
+        .order_by(col(Investigation.id).desc())
+    )
+    decisions = await session.scalars(
+        select(Decision).where(Decision.application_id == app_id).order_by(col(Decision.id))
+    )
+    payments = await session.scalars(
+        select(Payment).where(Payment.application_id == app_id).order_by(col(Payment.id))
+    )
+    timeline = await session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "application", AuditEntry.entity_id == app_id)
+        .order_by(col(AuditEntry.id))
+    )
+    return ApplicationDetail(
+        **application_public(application).model_dump(),
+        allowed_actions=[
+            ActionRef(action=a, title=ACTION_TITLES_ZH[a])
+            for a in allowed_actions(application, principal.role, at)
+        ],
+        investigation=None
+        if investigation is None
+        else InvestigationPublic(
+            home_visit_done=investigation.home_visit_done,
+            home_visit_note=investigation.home_visit_note,
+            neighbour_interviews=investigation.neighbour_interviews,
+            neighbour_note=investigation.neighbour_note,
+            monthly_income_per_capita=Money(investigation.monthly_income_fen),
+            findings=investigation.findings,
+            recorded_by=investigation.recorded_by,
+            recorded_at=investigation.recorded_at,
+        ),
+        decisions=[
+            DecisionPublic(
+                stage=d.stage,
+                outcome=d.outcome,
+                amount=_money(d.amount_fen),
+                reasons=d.reasons,
+                explanation=d.explanation,
+                decided_by=d.decided_by,
+                decided_at=d.decided_at,
+            )
+            for d in decisions
+        ],
+        payments=[
+            PaymentPublic(
+                id=p.id or 0,
+                form_id=p.form_id,
+                amount=Money(p.amount_fen),
+                status=p.status,
+                failure_reason=p.failure_reason,
+                paid_at=p.paid_at,
+            )
+            for p in payments
+        ],
+        timeline=[TimelineEntry.model_validate(e) for e in timeline],
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Take an application for a household",
+    responses=_ACTION_ERRORS,
+)
+async def create_application(
+    body: ApplicationCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+) -> ApplicationDetail:
+    application = await flow.create_application(
+        session,
+        actor=principal,
+        now=at,
+        household_id=body.household_id,
+        assistance_type=body.assistance_type,
+        reason=body.reason,
+        disease=body.disease,
+        description=body.description,
+        requested=body.requested_amount,
+        materials=body.materials,
+    )
+    return await application_detail(session, application, principal, at)
+
+
+@router.get(
+    "",
+    summary="List applications in the caller's scope",
+    responses=problem_responses(401, 422),
+)
+async def list_applications(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    status: ApplicationStatus | None = None,
+    assistance_type: AssistanceType | None = None,
+    reason: Reason | None = None,
+    household_id: int | None = None,
+    region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Page[ApplicationPublic]:
+    query = select(Application).where(
+        col(Application.region_code).startswith(principal.scope_prefix)
+    )
+    if region_code is not None:
+        # A filter can only narrow the caller's scope, never widen it.
+        query = query.where(col(Application.region_code).startswith(scope_prefix(region_code)))
+    if status is not None:
+        query = query.where(Application.status == status.value)
+    if assistance_type is not None:
+        query = query.where(Application.assistance_type == assistance_type.value)
+    if reason is not None:
+        query = query.where(Application.reason == reason.value)
+    if household_id is not None:
+        query = query.where(Application.household_id == household_id)
+    if cursor is not None:
+        query = query.where(col(Application.id) < decode_cursor(cursor))
+    rows = list(
+        await session.scalars(query.order_by(col(Application.id).desc()).limit(limit + 1))
+    )
+    items = [application_public(a) for a in rows[:limit]]
+    return Page.of(items, limit=limit, has_more=len(rows) > limit)
+
+
+@router.get(
+    "/{application_id}",
+    summary="One application with its timeline and the caller's actions",
+    responses=problem_responses(401, 404),
+)
+async def get_application(
+    application_id: int, principal: CurrentPrincipal, session: SessionDep, at: NowDep
+) -> ApplicationDetail:
+    application = await flow.load_application(session, principal, application_id)
+    return await application_detail(session, application, principal, at)
+
+
+class IntakeDecision(InputModel):
+    decision: Literal["accept", "return"]
+    missing_materials: list[Material] = Field(default_factory=list)
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post(
+    "/{application_id}/intake",
+    summary="Accept an application, or return it listing missing materials",
+    responses=_ACTION_ERRORS,
+)
+async def intake(
+    application_id: int,
+    body: IntakeDecision,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+) -> ApplicationDetail:
+    application = await flow.load_application(session, principal, application_id)
+    if body.decision == "accept":
+        await flow.accept(session, application, actor=principal, now=at)
+    else:
+        await flow.return_for_materials(
+            session,
+            application,
+            actor=principal,
+            now=at,
+            missing=body.missing_materials,
+            note=body.note
+            or "请补齐：" + "、".join(MATERIAL_TITLES_ZH[m] for m in body.missing_materials),
+        )
+    return await application_detail(session, application, principal, at)
+
+
+class Resubmission(InputModel):
+    materials: list[Material] = Field(min_length=1)
+
+
+@router.post(
+    "/{application_id}/resubmission",
+    summary="Resubmit a returned application with the missing materials",
+    responses=_ACTION_ERRORS,
+)
+async def resubmit(
+    application_id: int,
+    body: Resubmission,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+) -> ApplicationDetail:
+    application = await flow.load_application(session, principal, application_id)
+    await flow.resubmit(
+        session, application, actor=principal, now=at, materials=body.materials
+    )
+    return await application_detail(session, application, principal, at)
+
+
+class InvestigationCreate(InputModel):
+    home_visit_done: bool
+    home_visit_note: str = Field(default="", max_length=2000)
+    neighbour_interviews: int = Field(default=0, ge=0, le=100)
+    neighbour_note: str = Field(default="", max_length=2000)
+    monthly_income_per_capita: MoneyStr
+    findings: str = Field(default="", max_length=2000)
+
+
+@router.post(
+    "/{application_id}/investigation",
+    summary="Record the investigation (home visit, neighbours, income)",
+    responses=_ACTION_ERRORS,
+)
+async def investigate(
+    application_id: int,
+    body: InvestigationCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+) -> ApplicationDetail:
+    application = await flow.load_application(session, principal, application_id)
+    await flow.record_investigation(
+        session,
+        application,
+        actor=principal,
+        now=at,
+        home_visit_done=body.home_visit_done,
+        home_visit_note=body.home_visit_note,
+        neighbour_interviews=body.neighbour_interviews,
+        neighbour_note=body.neighbour_note,
+        monthly_income_per_capita=body.monthly_income_per_capita,
+        findings=body.findings,
+    )
+    return await application_detail(session, application, principal, at)
+
+
+class StreetOpinion(InputModel):
+    decision: Literal["eligible", "refused"]
+    proposed_amount: MoneyStr | None = None
+    opinion: str = Field(default="", max_length=2000)
+
+
+@router.post(
+    "/{application_id}/street-opinion",
+    summary="The street's opinion: eligible with an amount, or refused",
+    responses=_ACTION_ERRORS,
+)
+async def street_opinion(
+    application_id: int,
+    body: StreetOpinion,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+) -> ApplicationDetail:
+    application = await flow.load_application(session, principal, application_id)
+    if body.decision == "eligible":
+        if body.proposed_amount is None or body.proposed_amount.fen <= 0:
+            raise InvalidInput("拟救助时须填写大于 0 的拟救助金额。", field="proposed_amount")
+        await flow.propose(
+            session,
+            application,
+            actor=principal,
+            now=at,
+            amount=body.proposed_amount,
+            opinion=body.opinion,
+        )
+    else:
+        await flow.refuse(
+            session,
+            application,
+            actor=principal,
+            now=at,
+            action=Action.STREET_REFUSE,
+            reasons=body.opinion,
+        )
+    return await application_detail(session, application, principal, at)
+
+
+class DistrictDecision(InputModel):
+    decision: Literal["approve", "refuse"]
+    amount: MoneyStr | None = Field(
+        default=None, description="Approved amount; the street's proposal if omitted."
+    )
+    opinion: str = Field(default="", max_length=2000)
+
+
+@router.post(
+    "/{application_id}/district-decision",
+    summary="The district's approval with an amount, or refusal",
+    responses=_ACTION_ERRORS,
+)
+async def district_decision(
+    application_id: int,
+    body: DistrictDecision,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+) -> ApplicationDetail:
+    application = await flow.load_application(session, principal, application_id)
+    if body.decision == "approve":
+        await flow.approve(
+            session,
+            application,
+            actor=principal,
+            now=at,
+            amount=body.amount,
+            opinion=body.opinion,
+        )
+    else:
+        await flow.refuse(
+            session,
+            application,
+            actor=principal,
+            now=at,
+            action=Action.DISTRICT_REFUSE,
+            reasons=body.opinion,
+        )
+    return await application_detail(session, application, principal, at)
+
+
+@router.post(
+    "/{application_id}/publicity/start",
+    summary="Start the publicity period",
+    responses=_ACTION_ERRORS,
+)
+async def start_publicity(
+    application_id: int, principal: CurrentPrincipal, session: SessionDep, at: NowDep
+) -> ApplicationDetail:
+    application = await flow.load_application(session, principal, application_id)
+    await flow.start_publicity(session, application, actor=principal, now=at)
+    return await application_detail(session, application, principal, at)
+
+
+@router.post(
+    "/{application_id}/publicity/close",
+    summary="Close the publicity once its period has passed",
+    responses=_ACTION_ERRORS,
+)
+async def close_publicity(
+    application_id: int, principal: CurrentPrincipal, session: SessionDep, at: NowDep
+) -> ApplicationDetail:
+    application = await flow.load_application(session, principal, application_id)
+    await flow.close_publicity(session, application, actor=principal, now=at)
+    return await application_detail(session, application, principal, at)

@@ -1,0 +1,178 @@
+"""The disbursement approval form (临时救助资金发放审批单) and its signatures."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel
+from app.auth.principal import Principal
+from app.deps import NowDep, SessionDep, require_roles
+from app.domain.idnumber import mask_account
+from app.domain.money import Money
+from app.domain.roles import ROLE_TITLES_ZH, Role
+from app.errors import problem_responses
+from app.persistence.tables import DisbursementForm
+from app.workflow import payouts as flow
+
+router = APIRouter(prefix="/api/v1/disbursement-forms", tags=["disbursement"])
+
+_DistrictStaff = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            Role.DISTRICT_OFFICER,
+            Role.DISTRICT_ASSISTANCE_LEADER,
+            Role.DISTRICT_FINANCE_LEADER,
+            Role.AUDITOR,
+        )
+    ),
+]
+
+
+class FormCreate(InputModel):
+    application_ids: list[int] = Field(min_length=1, max_length=500)
+
+
+class FormPayment(OutputModel):
+    payment_id: int
+    application_id: int
+    payee_name: str
+    bank_name: str
+    account_masked: str
+    amount: MoneyStr
+    status: str
+
+
+class FormSignature(OutputModel):
+    signer: str
+    signer_name: str
+    signer_role: Role
+    signer_role_title: str
+    payload_sha256: str
+    signed_at: LocalDateTime
+
+
+class FormPublic(OutputModel):
+    id: int
+    district_code: str
+    status: str
+    total: MoneyStr
+    payload_sha256: str = Field(description="What each signature binds.")
+    created_by: str
+    created_at: LocalDateTime
+    payments: list[FormPayment]
+    signatures: list[FormSignature]
+    missing_roles: list[Role]
+
+
+async def form_public(session: AsyncSession, form: DisbursementForm) -> FormPublic:
+    form_id = form.id or 0
+    payments = await flow.form_payments(session, form_id)
+    signatures = await flow.form_signatures(session, form_id)
+    signed_roles = {s.signer_role for s in signatures}
+    return FormPublic(
+        id=form_id,
+        district_code=form.district_code,
+        status=form.status,
+        total=Money(form.total_fen),
+        payload_sha256=form.payload_sha256,
+        created_by=form.created_by,
+        created_at=form.created_at,
+        payments=[
+            FormPayment(
+                payment_id=p.id or 0,
+                application_id=p.application_id,
+                payee_name=p.payee_name,
+                bank_name=p.bank_name,
+                account_masked=mask_account(p.account_no),
+                amount=Money(p.amount_fen),
+                status=p.status,
+            )
+            for p in payments
+        ],
+        signatures=[
+            FormSignature(
+                signer=s.signer,
+                signer_name=s.signer_name,
+                signer_role=Role(s.signer_role),
+                signer_role_title=ROLE_TITLES_ZH[Role(s.signer_role)],
+                payload_sha256=s.payload_sha256,
+                signed_at=s.signed_at,
+            )
+            for s in signatures
+        ],
+        missing_roles=[r for r in flow.SIGNER_ROLES if r.value not in signed_roles],
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Draw up a disbursement form for applications past publicity",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_form(
+    body: FormCreate, principal: _DistrictStaff, session: SessionDep, at: NowDep
+) -> FormPublic:
+    form, _ = await flow.create_form(
+        session, actor=principal, now=at, application_ids=body.application_ids
+    )
+    return await form_public(session, form)
+
+
+@router.get(
+    "",
+    summary="List disbursement forms of the caller's district",
+    responses=problem_responses(401, 403),
+)
+async def list_forms(
+    principal: _DistrictStaff, session: SessionDep, status: str | None = None
+) -> list[FormPublic]:
+    query = select(DisbursementForm).where(
+        col(DisbursementForm.district_code).startswith(principal.scope_prefix)
+    )
+    if status is not None:
+        query = query.where(DisbursementForm.status == status)
+    forms = await session.scalars(query.order_by(col(DisbursementForm.id).desc()).limit(200))
+    return [await form_public(session, f) for f in forms]
+
+
+@router.get(
+    "/{form_id}",
+    summary="One disbursement form with its payees and signatures",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_form(form_id: int, principal: _DistrictStaff, session: SessionDep) -> FormPublic:
+    return await form_public(session, await flow.load_form(session, principal, form_id))
+
+
+class SignatureCreate(InputModel):
+    payload_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="The digest of the form as the signer read it.",
+    )
+
+
+@router.post(
+    "/{form_id}/signatures",
+    status_code=201,
+    summary="Sign the form in the caller's role",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def sign_form(
+    form_id: int,
+    body: SignatureCreate,
+    principal: _DistrictStaff,
+    session: SessionDep,
+    at: NowDep,
+) -> FormPublic:
+    form = await flow.load_form(session, principal, form_id)
+    await flow.sign_form(
+        session, form, actor=principal, now=at, payload_sha256=body.payload_sha256
+    )
+    return await form_public(session, form)

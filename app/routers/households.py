@@ -1,0 +1,178 @@
+"""Households and their members."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field
+from sqlmodel import col, select
+
+from app.api_types import IdNumber, InputModel, LocalDateTime, OutputModel
+from app.auth.principal import Principal
+from app.deps import CurrentPrincipal, NowDep, SessionDep, require_roles
+from app.domain.catalog import AreaType, HouseholdCategory
+from app.domain.idnumber import mask_account, mask_id_number
+from app.domain.roles import Role
+from app.errors import problem_responses
+from app.persistence.tables import Household, HouseholdMember
+from app.routers.pagination import Page, decode_cursor
+from app.workflow import households as flow
+
+router = APIRouter(prefix="/api/v1/households", tags=["households"])
+
+_Registrar = Annotated[
+    Principal, Depends(require_roles(Role.COMMUNITY_WORKER, Role.STREET_WORKER))
+]
+
+
+class MemberCreate(InputModel):
+    name: str = Field(min_length=1, max_length=64)
+    id_number: IdNumber = Field(description="18-character resident ID number.")
+    relation: str = Field(min_length=1, max_length=16, examples=["本人", "配偶", "子女"])
+    birth_date: dt.date
+    is_applicant: bool = False
+
+
+class HouseholdCreate(InputModel):
+    region_code: str = Field(pattern=r"^[0-9]{12}$", description="Community code.")
+    address: str = Field(min_length=1, max_length=255)
+    area_type: AreaType = AreaType.URBAN
+    category: HouseholdCategory = HouseholdCategory.NONE
+    category_valid_from: dt.date | None = None
+    category_valid_until: dt.date | None = None
+    bank_name: str = Field(min_length=1, max_length=64)
+    bank_account_name: str = Field(min_length=1, max_length=64)
+    bank_account_no: str = Field(pattern=r"^[0-9]{8,32}$")
+    members: list[MemberCreate] = Field(min_length=1, max_length=30)
+
+
+class MemberPublic(OutputModel):
+    id: int
+    name: str
+    id_number_masked: str
+    relation: str
+    birth_date: dt.date
+    is_applicant: bool
+
+
+class HouseholdPublic(OutputModel):
+    id: int
+    region_code: str
+    address: str
+    area_type: AreaType
+    category: HouseholdCategory
+    category_valid_from: dt.date | None
+    category_valid_until: dt.date | None
+    bank_name: str
+    bank_account_name: str
+    bank_account_masked: str
+    size: int
+    members: list[MemberPublic]
+    created_at: LocalDateTime
+
+
+def household_public(
+    household: Household, members: list[HouseholdMember]
+) -> HouseholdPublic:
+    return HouseholdPublic(
+        id=household.id or 0,
+        region_code=household.region_code,
+        address=household.address,
+        area_type=AreaType(household.area_type),
+        category=HouseholdCategory(household.category),
+        category_valid_from=household.category_valid_from,
+        category_valid_until=household.category_valid_until,
+        bank_name=household.bank_name,
+        bank_account_name=household.bank_account_name,
+        bank_account_masked=mask_account(household.bank_account_no),
+        size=len(members),
+        members=[
+            MemberPublic(
+                id=m.id or 0,
+                name=m.name,
+                id_number_masked=mask_id_number(m.id_number),
+                relation=m.relation,
+                birth_date=m.birth_date,
+                is_applicant=m.is_applicant,
+            )
+            for m in members
+        ],
+        created_at=household.created_at,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a household with its members",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_household(
+    body: HouseholdCreate, principal: _Registrar, session: SessionDep, at: NowDep
+) -> HouseholdPublic:
+    household, members = await flow.create_household(
+        session,
+        actor=principal,
+        now=at,
+        region_code=body.region_code,
+        address=body.address,
+        area_type=body.area_type,
+        category=body.category,
+        category_valid_from=body.category_valid_from,
+        category_valid_until=body.category_valid_until,
+        bank_name=body.bank_name,
+        bank_account_name=body.bank_account_name,
+        bank_account_no=body.bank_account_no,
+        members=[
+            flow.MemberInput(
+                name=m.name,
+                id_number=m.id_number,
+                relation=m.relation,
+                birth_date=m.birth_date,
+                is_applicant=m.is_applicant,
+            )
+            for m in body.members
+        ],
+    )
+    return household_public(household, members)
+
+
+@router.get(
+    "",
+    summary="List households in the caller's scope",
+    responses=problem_responses(401, 422),
+)
+async def list_households(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Page[HouseholdPublic]:
+    query = (
+        select(Household)
+        .where(col(Household.region_code).startswith(principal.scope_prefix))
+        .order_by(col(Household.id).desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        query = query.where(col(Household.id) < decode_cursor(cursor))
+    rows = list(await session.scalars(query))
+    items = [
+        household_public(h, await flow.members_of(session, h.id or 0))
+        for h in rows[:limit]
+    ]
+    return Page.of(items, limit=limit, has_more=len(rows) > limit)
+
+
+@router.get(
+    "/{household_id}",
+    summary="One household with its members",
+    responses=problem_responses(401, 404),
+)
+async def get_household(
+    household_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> HouseholdPublic:
+    household = await flow.load_household(session, principal, household_id)
+    return household_public(household, await flow.members_of(session, household_id))

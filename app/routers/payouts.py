@@ -1,0 +1,230 @@
+"""Payout batches for the entrusted bank, and the bank's results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.adapters.bank_files import TEMPLATES
+from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel
+from app.auth.principal import Principal
+from app.deps import NowDep, SessionDep, require_roles
+from app.domain.money import Money
+from app.domain.roles import Role
+from app.errors import problem_responses
+from app.persistence.tables import PayoutBatch
+from app.workflow import payouts as flow
+from app.workflow.states import BatchStatus
+
+router = APIRouter(prefix="/api/v1/payout-batches", tags=["payouts"])
+
+_Builder = Annotated[
+    Principal,
+    Depends(require_roles(Role.DISTRICT_OFFICER, Role.DISTRICT_FINANCE_LEADER)),
+]
+_Reader = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            Role.DISTRICT_OFFICER,
+            Role.DISTRICT_FINANCE_LEADER,
+            Role.DISTRICT_ASSISTANCE_LEADER,
+            Role.AUDITOR,
+            Role.BANK,
+        )
+    ),
+]
+_Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
+
+
+class BatchCreate(InputModel):
+    template: str = Field(default="generic_csv", examples=["generic_csv"])
+
+
+class BatchLinePublic(OutputModel):
+    line_no: int
+    payment_id: int
+    amount: MoneyStr
+    result: str | None
+    result_reason: str | None
+
+
+class BatchPublic(OutputModel):
+    id: int
+    district_code: str
+    status: BatchStatus
+    template: str
+    line_count: int
+    total: MoneyStr
+    file_sha256: str
+    created_at: LocalDateTime
+    acknowledged_at: LocalDateTime | None
+    reconciled_at: LocalDateTime | None
+    lines: list[BatchLinePublic]
+
+
+async def batch_public(session: AsyncSession, batch: PayoutBatch) -> BatchPublic:
+    lines = await flow.batch_lines(session, batch.id or 0)
+    return BatchPublic(
+        id=batch.id or 0,
+        district_code=batch.district_code,
+        status=BatchStatus(batch.status),
+        template=batch.template,
+        line_count=batch.line_count,
+        total=Money(batch.total_fen),
+        file_sha256=batch.file_sha256,
+        created_at=batch.created_at,
+        acknowledged_at=batch.acknowledged_at,
+        reconciled_at=batch.reconciled_at,
+        lines=[
+            BatchLinePublic(
+                line_no=line.line_no,
+                payment_id=line.payment_id,
+                amount=Money(line.amount_fen),
+                result=line.result,
+                result_reason=line.result_reason,
+            )
+            for line in lines
+        ],
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Build a batch from every signed payment of the district",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def build_batch(
+    body: BatchCreate, principal: _Builder, session: SessionDep, at: NowDep
+) -> BatchPublic:
+    built = await flow.build_batch(
+        session, actor=principal, now=at, template=body.template
+    )
+    return await batch_public(session, built.batch)
+
+
+@router.get(
+    "",
+    summary="List payout batches (the bank sees those of its district)",
+    responses=problem_responses(401, 403),
+)
+async def list_batches(
+    principal: _Reader, session: SessionDep, status: BatchStatus | None = None
+) -> list[BatchPublic]:
+    query = select(PayoutBatch).where(
+        col(PayoutBatch.district_code).startswith(principal.scope_prefix)
+    )
+    if status is not None:
+        query = query.where(PayoutBatch.status == status.value)
+    rows = await session.scalars(query.order_by(col(PayoutBatch.id).desc()).limit(200))
+    return [await batch_public(session, b) for b in rows]
+
+
+@router.get(
+    "/{batch_id}",
+    summary="One payout batch with its lines",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_batch(batch_id: int, principal: _Reader, session: SessionDep) -> BatchPublic:
+    return await batch_public(session, await flow.load_batch(session, principal, batch_id))
+
+
+@router.get(
+    "/{batch_id}/file",
+    summary="Download the batch's bank file",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The bank file."},
+        **problem_responses(401, 403, 404, 409),
+    },
+)
+async def download_file(batch_id: int, principal: _Reader, session: SessionDep) -> Response:
+    batch = await flow.load_batch(session, principal, batch_id)
+    template = TEMPLATES[batch.template]
+    content = await flow.batch_file(session, batch)
+    return Response(
+        content=content,
+        media_type=template.media_type,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="payout-batch-{batch.id}.{template.extension}"'
+            ),
+            "X-Content-SHA256": batch.file_sha256,
+        },
+    )
+
+
+@router.post(
+    "/{batch_id}/acknowledgement",
+    summary="The bank confirms it received the batch",
+    responses=problem_responses(401, 403, 404),
+)
+async def acknowledge(
+    batch_id: int, principal: _Bank, session: SessionDep, at: NowDep
+) -> BatchPublic:
+    batch = await flow.load_batch(session, principal, batch_id)
+    await flow.acknowledge(session, batch, actor=principal, now=at)
+    return await batch_public(session, batch)
+
+
+class ResultLineIn(InputModel):
+    line_no: int = Field(ge=1)
+    reference: str = Field(pattern=r"^P[0-9]{8,}$")
+    amount: MoneyStr
+    result: Literal["success", "failed"]
+    reason: str | None = Field(default=None, max_length=255)
+
+
+class ResultUpload(InputModel):
+    lines: list[ResultLineIn] = Field(min_length=1, max_length=100_000)
+
+
+class ResultSummaryPublic(OutputModel):
+    applied: int
+    unchanged: int
+    failed: int
+    paid_total: MoneyStr
+    batch: BatchPublic
+
+
+@router.post(
+    "/{batch_id}/results",
+    summary="Upload the bank's per-line results",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def upload_results(
+    batch_id: int,
+    body: ResultUpload,
+    principal: _Bank,
+    session: SessionDep,
+    at: NowDep,
+) -> ResultSummaryPublic:
+    batch = await flow.load_batch(session, principal, batch_id)
+    summary = await flow.record_results(
+        session,
+        batch,
+        actor=principal,
+        now=at,
+        results=[
+            flow.ResultLine(
+                line_no=line.line_no,
+                reference=line.reference,
+                amount=line.amount,
+                success=line.result == "success",
+                reason=line.reason,
+            )
+            for line in body.lines
+        ],
+    )
+    return ResultSummaryPublic(
+        applied=summary.applied,
+        unchanged=summary.unchanged,
+        failed=summary.failed,
+        paid_total=summary.paid_total,
+        batch=await batch_public(session, batch),
+    )

@@ -1,0 +1,533 @@
+"""An application's life from intake to the district's decision and publicity.
+
+Each public function is one action of the transition table: it checks the
+inputs the action needs, applies the policy where money is decided, and
+moves the application along its edge with ``transition``. The caller's unit
+of work commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col, func, select
+
+from app.auth.principal import Principal
+from app.clock import local_date
+from app.domain.caps import AmountCheck, check_amount
+from app.domain.catalog import (
+    MATERIAL_TITLES_ZH,
+    REASON_TITLES_ZH,
+    REASONS_BY_TYPE,
+    AssistanceType,
+    Disease,
+    Material,
+    Reason,
+    missing_materials,
+)
+from app.domain.money import Money
+from app.domain.parameters import ParameterName
+from app.errors import (
+    CapExceeded,
+    ConcurrentUpdate,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from app.persistence.tables import (
+    Application,
+    Decision,
+    Grant,
+    Household,
+    HouseholdMember,
+    Investigation,
+)
+from app.workflow import audit
+from app.workflow.households import load_household
+from app.workflow.policy_inputs import parameter_book, prior_grants
+from app.workflow.states import ApplicationStatus
+from app.workflow.transitions import CREATE_ROLES, Action, edge_for
+
+
+class MaterialsIncomplete(InvalidInput):
+    code = "materials_incomplete"
+    title = "Required materials missing"
+
+
+def snapshot(application: Application) -> dict[str, Any]:
+    """The outbox payload: what the province needs, no personal data."""
+    return {
+        "id": application.id,
+        "household_id": application.household_id,
+        "region_code": application.region_code,
+        "assistance_type": application.assistance_type,
+        "reason": application.reason,
+        "status": application.status,
+        "household_size": application.household_size,
+        "requested": str(Money(application.requested_fen)),
+        "approved": None
+        if application.approved_fen is None
+        else str(Money(application.approved_fen)),
+        "decided_on": None
+        if application.decided_on is None
+        else application.decided_on.isoformat(),
+        "version": application.version,
+    }
+
+
+async def load_application(
+    session: AsyncSession, actor: Principal, application_id: int
+) -> Application:
+    application = await session.get(Application, application_id)
+    if application is None or not actor.can_see(application.region_code):
+        raise NotFound(f"申请 {application_id} 不存在。")
+    return application
+
+
+async def transition(
+    session: AsyncSession,
+    application: Application,
+    action: Action,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    details: dict[str, Any] | None = None,
+    **changes: Any,
+) -> None:
+    """Take one edge of the table as a compare-and-set on the row version.
+
+    Two clerks acting on the same version cannot both win: the second
+    update matches no row and is refused as a concurrent change.
+    """
+    edge = edge_for(application, action, actor.role, now)
+    source = application.status
+    expected = application.version
+    values = {
+        **changes,
+        "status": edge.target.value,
+        "updated_at": now,
+        "version": expected + 1,
+    }
+    result = await session.execute(
+        update(Application)
+        .where(col(Application.id) == application.id, col(Application.version) == expected)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise ConcurrentUpdate()
+    for key, value in values.items():
+        set_committed_value(application, key, value)
+
+    assert application.id is not None
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action=f"application.{action.value}",
+        entity_type="application",
+        entity_id=application.id,
+        from_status=source,
+        to_status=edge.target.value,
+        details=details,
+        event_type=f"application.{action.value}",
+        entity_version=application.version,
+        payload=snapshot(application),
+    )
+
+
+def _check_reason(
+    assistance_type: AssistanceType, reason: Reason, disease: Disease | None
+) -> None:
+    if reason not in REASONS_BY_TYPE[assistance_type]:
+        raise InvalidInput(
+            f"救助类型与事由不符：「{REASON_TITLES_ZH[reason]}」不属于该救助类型。",
+            field="reason",
+        )
+    if reason is Reason.MAJOR_ILLNESS and disease is None:
+        raise InvalidInput("因重特大疾病申请时须填写病种。", field="disease")
+    if reason is not Reason.MAJOR_ILLNESS and disease is not None:
+        raise InvalidInput("只有因重特大疾病申请时才填写病种。", field="disease")
+
+
+async def create_application(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    household_id: int,
+    assistance_type: AssistanceType,
+    reason: Reason,
+    disease: Disease | None,
+    description: str,
+    requested: Money,
+    materials: Sequence[Material],
+) -> Application:
+    if actor.role not in CREATE_ROLES:
+        raise PermissionDenied("只有社区/村或街道经办人员可以登记申请。")
+    household = await load_household(session, actor, household_id)
+    _check_reason(assistance_type, reason, disease)
+    size = await session.scalar(
+        select(func.count())
+        .select_from(HouseholdMember)
+        .where(HouseholdMember.household_id == household_id)
+    )
+    application = Application(
+        household_id=household_id,
+        region_code=household.region_code,
+        assistance_type=assistance_type.value,
+        reason=reason.value,
+        disease=None if disease is None else disease.value,
+        description=description,
+        requested_fen=requested.fen,
+        household_size=int(size or 0),
+        materials=sorted({m.value for m in materials}),
+        status=ApplicationStatus.SUBMITTED.value,
+        created_by=actor.subject,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(application)
+    await session.flush()
+    assert application.id is not None
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="application.create",
+        entity_type="application",
+        entity_id=application.id,
+        to_status=application.status,
+        details={"requested": str(requested)},
+        event_type="application.created",
+        entity_version=application.version,
+        payload=snapshot(application),
+    )
+    return application
+
+
+def _materials_text(materials: Sequence[Material]) -> str:
+    return "、".join(MATERIAL_TITLES_ZH[m] for m in materials)
+
+
+async def accept(
+    session: AsyncSession, application: Application, *, actor: Principal, now: dt.datetime
+) -> None:
+    missing = missing_materials(application.materials)
+    if missing:
+        edge_for(application, Action.ACCEPT, actor.role, now)
+        raise MaterialsIncomplete(
+            f"材料不全，不能受理。请申请人补齐：{_materials_text(missing)}。",
+            missing_materials=[m.value for m in missing],
+        )
+    await transition(session, application, Action.ACCEPT, actor=actor, now=now)
+
+
+async def return_for_materials(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    missing: Sequence[Material],
+    note: str,
+) -> None:
+    listed = sorted(set(missing) | set(missing_materials(application.materials)))
+    if not listed:
+        edge_for(application, Action.RETURN, actor.role, now)
+        raise InvalidInput("材料已齐全，无需退回；请直接受理。", field="missing_materials")
+    await transition(
+        session,
+        application,
+        Action.RETURN,
+        actor=actor,
+        now=now,
+        details={"missing_materials": [m.value for m in listed], "note": note},
+        missing_materials=[m.value for m in listed],
+    )
+
+
+async def resubmit(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    materials: Sequence[Material],
+) -> None:
+    provided = sorted(set(application.materials) | {m.value for m in materials})
+    await transition(
+        session,
+        application,
+        Action.RESUBMIT,
+        actor=actor,
+        now=now,
+        details={"added_materials": sorted(m.value for m in materials)},
+        materials=provided,
+        missing_materials=[m.value for m in missing_materials(provided)],
+    )
+
+
+async def record_investigation(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    home_visit_done: bool,
+    home_visit_note: str,
+    neighbour_interviews: int,
+    neighbour_note: str,
+    monthly_income_per_capita: Money,
+    findings: str,
+) -> Investigation:
+    edge_for(application, Action.RECORD_INVESTIGATION, actor.role, now)
+    assert application.id is not None
+    investigation = Investigation(
+        application_id=application.id,
+        home_visit_done=home_visit_done,
+        home_visit_note=home_visit_note,
+        neighbour_interviews=neighbour_interviews,
+        neighbour_note=neighbour_note,
+        monthly_income_fen=monthly_income_per_capita.fen,
+        findings=findings,
+        recorded_by=actor.subject,
+        recorded_at=now,
+    )
+    session.add(investigation)
+    await transition(
+        session,
+        application,
+        Action.RECORD_INVESTIGATION,
+        actor=actor,
+        now=now,
+        details={"home_visit_done": home_visit_done},
+    )
+    return investigation
+
+
+async def evaluate_caps(
+    session: AsyncSession,
+    application: Application,
+    household: Household,
+    *,
+    amount: Money | None,
+    on: dt.date,
+) -> AmountCheck:
+    """R2.2 and R2.3 for this application on ``on``, with their explanation."""
+    assert application.id is not None
+    book = await parameter_book(session, application.region_code, on)
+    return check_amount(
+        amount=amount,
+        household_size=application.household_size,
+        decision_date=on,
+        standard=book.standard(household.area_type),
+        per_case_multiple=book.require(ParameterName.PER_CASE_MULTIPLE),
+        annual_multiple=book.require(ParameterName.ANNUAL_MULTIPLE),
+        prior_grants=await prior_grants(
+            session, household.id or 0, exclude_application_id=application.id
+        ),
+    )
+
+
+def _refuse_over_cap(check: AmountCheck) -> CapExceeded:
+    return CapExceeded(
+        "金额超过政策上限：" + "".join(
+            r.message_zh for r in check.results if not r.passed
+        )
+        + f" 本次最多可批准 {check.allowed_max.grouped()} 元。",
+        allowed_max=str(check.allowed_max),
+        failed_rules=check.failed_rules,
+        explanation=check.to_dict(),
+    )
+
+
+async def _record_decision(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    stage: str,
+    outcome: str,
+    amount: Money | None,
+    reasons: str,
+    explanation: dict[str, Any],
+) -> Decision:
+    assert application.id is not None
+    decision = Decision(
+        application_id=application.id,
+        stage=stage,
+        outcome=outcome,
+        amount_fen=None if amount is None else amount.fen,
+        reasons=reasons,
+        explanation=explanation,
+        decided_by=actor.subject,
+        decided_at=now,
+    )
+    session.add(decision)
+    return decision
+
+
+async def propose(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    amount: Money,
+    opinion: str,
+) -> AmountCheck:
+    """The street's opinion that the household is eligible, with an amount."""
+    edge_for(application, Action.PROPOSE, actor.role, now)
+    household = await load_household(session, actor, application.household_id)
+    check = await evaluate_caps(
+        session, application, household, amount=amount, on=local_date(now)
+    )
+    if not check.passed:
+        raise _refuse_over_cap(check)
+    await _record_decision(
+        session,
+        application,
+        actor=actor,
+        now=now,
+        stage="street_opinion",
+        outcome="eligible",
+        amount=amount,
+        reasons=opinion,
+        explanation=check.to_dict(),
+    )
+    await transition(
+        session,
+        application,
+        Action.PROPOSE,
+        actor=actor,
+        now=now,
+        details={"proposed": str(amount)},
+        proposed_fen=amount.fen,
+    )
+    return check
+
+
+async def refuse(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    action: Action,
+    reasons: str,
+) -> None:
+    """A refusal by the street (R3.4) or the district; the case closes."""
+    stage = "street_opinion" if action is Action.STREET_REFUSE else "district_decision"
+    edge_for(application, action, actor.role, now)
+    if not reasons.strip():
+        raise InvalidInput("不予救助须写明理由。", field="reasons")
+    await _record_decision(
+        session,
+        application,
+        actor=actor,
+        now=now,
+        stage=stage,
+        outcome="refused",
+        amount=None,
+        reasons=reasons,
+        explanation={},
+    )
+    await transition(
+        session, application, action, actor=actor, now=now, details={"reasons": reasons}
+    )
+
+
+async def approve(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    amount: Money | None,
+    opinion: str,
+) -> AmountCheck:
+    """The district's approval (R3.6) under the caps of R2.2 and R2.3."""
+    edge_for(application, Action.APPROVE, actor.role, now)
+    # Lock the household so that two approvals for it are counted one after
+    # the other, never both against the same remaining room.
+    household = await session.scalar(
+        select(Household)
+        .where(col(Household.id) == application.household_id)
+        .with_for_update()
+    )
+    assert household is not None
+    granted = amount or Money(application.proposed_fen or 0)
+    if granted.fen <= 0:
+        raise InvalidInput("审批金额须大于 0。", field="amount")
+    decided_on = local_date(now)
+    check = await evaluate_caps(
+        session, application, household, amount=granted, on=decided_on
+    )
+    if not check.passed:
+        raise _refuse_over_cap(check)
+
+    assert application.id is not None
+    await _record_decision(
+        session,
+        application,
+        actor=actor,
+        now=now,
+        stage="district_decision",
+        outcome="approved",
+        amount=granted,
+        reasons=opinion,
+        explanation=check.to_dict(),
+    )
+    session.add(
+        Grant(
+            household_id=application.household_id,
+            application_id=application.id,
+            decided_on=decided_on,
+            amount_fen=granted.fen,
+            household_size=application.household_size,
+            reason=application.reason,
+        )
+    )
+    await transition(
+        session,
+        application,
+        Action.APPROVE,
+        actor=actor,
+        now=now,
+        details={"approved": str(granted)},
+        approved_fen=granted.fen,
+        decided_on=decided_on,
+    )
+    return check
+
+
+async def start_publicity(
+    session: AsyncSession, application: Application, *, actor: Principal, now: dt.datetime
+) -> None:
+    edge_for(application, Action.START_PUBLICITY, actor.role, now)
+    book = await parameter_book(session, application.region_code, local_date(now))
+    days = book.integer(ParameterName.PUBLICITY_DAYS)
+    ends = now + dt.timedelta(days=days)
+    await transition(
+        session,
+        application,
+        Action.START_PUBLICITY,
+        actor=actor,
+        now=now,
+        details={"days": days},
+        publicity_starts_at=now,
+        publicity_ends_at=ends,
+    )
+
+
+async def close_publicity(
+    session: AsyncSession, application: Application, *, actor: Principal, now: dt.datetime
+) -> None:
+    await transition(session, application, Action.CLOSE_PUBLICITY, actor=actor, now=now)

@@ -1,0 +1,134 @@
+"""Registering households and their members."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, func, select
+
+from app.auth.principal import Principal
+from app.domain.catalog import AreaType, HouseholdCategory
+from app.domain.regions import RegionLevel
+from app.errors import Conflict, InvalidInput, NotFound
+from app.persistence.tables import Household, HouseholdMember, Region
+from app.workflow import audit
+
+
+class MemberInOtherHousehold(Conflict):
+    code = "member_in_other_household"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInput:
+    name: str
+    id_number: str  # already normalised and checksum-valid
+    relation: str
+    birth_date: dt.date
+    is_applicant: bool
+
+
+async def create_household(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    region_code: str,
+    address: str,
+    area_type: AreaType,
+    category: HouseholdCategory,
+    category_valid_from: dt.date | None,
+    category_valid_until: dt.date | None,
+    bank_name: str,
+    bank_account_name: str,
+    bank_account_no: str,
+    members: list[MemberInput],
+) -> tuple[Household, list[HouseholdMember]]:
+    region = await session.get(Region, region_code)
+    if region is None or not actor.can_see(region_code):
+        raise NotFound(f"行政区划 {region_code} 不存在或不在您的管辖范围内。")
+    if region.level != RegionLevel.COMMUNITY:
+        raise InvalidInput("家庭须登记到社区或村一级。", field="region_code")
+    if sum(m.is_applicant for m in members) != 1:
+        raise InvalidInput("家庭成员中须有且仅有一名申请人。", field="members")
+    ids = [m.id_number for m in members]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("家庭成员身份证号码重复。", field="members")
+
+    taken = await session.scalar(
+        select(func.count())
+        .select_from(HouseholdMember)
+        .where(col(HouseholdMember.id_number).in_(ids))
+    )
+    if taken:
+        # One person belongs to one household, so that caps cannot be doubled.
+        raise MemberInOtherHousehold(
+            "有家庭成员已登记在其他家庭中，请先核实户籍信息。"
+        )
+
+    household = Household(
+        region_code=region_code,
+        address=address,
+        area_type=area_type.value,
+        category=category.value,
+        category_valid_from=category_valid_from,
+        category_valid_until=category_valid_until,
+        bank_name=bank_name,
+        bank_account_name=bank_account_name,
+        bank_account_no=bank_account_no,
+        created_by=actor.subject,
+        created_at=now,
+    )
+    session.add(household)
+    await session.flush()
+    assert household.id is not None
+    rows = [
+        HouseholdMember(
+            household_id=household.id,
+            name=m.name,
+            id_number=m.id_number,
+            relation=m.relation,
+            birth_date=m.birth_date,
+            is_applicant=m.is_applicant,
+        )
+        for m in members
+    ]
+    session.add_all(rows)
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="household.create",
+        entity_type="household",
+        entity_id=household.id,
+        details={"members": len(rows)},
+        event_type="household.created",
+        entity_version=household.version,
+        payload={
+            "id": household.id,
+            "region_code": region_code,
+            "category": category.value,
+            "members": len(rows),
+        },
+    )
+    return household, rows
+
+
+async def load_household(
+    session: AsyncSession, actor: Principal, household_id: int
+) -> Household:
+    household = await session.get(Household, household_id)
+    if household is None or not actor.can_see(household.region_code):
+        # Out of scope looks exactly like absent, so nothing leaks.
+        raise NotFound(f"家庭 {household_id} 不存在。")
+    return household
+
+
+async def members_of(session: AsyncSession, household_id: int) -> list[HouseholdMember]:
+    rows = await session.scalars(
+        select(HouseholdMember)
+        .where(HouseholdMember.household_id == household_id)
+        .order_by(col(HouseholdMember.id))
+    )
+    return list(rows)

@@ -1,0 +1,530 @@
+"""From a closed publicity to money in the account.
+
+The disbursement form (临时救助资金发放审批单) lists payees and amounts; the
+assistance officer and the two leaders each sign the SHA-256 of exactly that
+list (R3.8). Signed payments go into a payout batch whose file the bank
+downloads; the bank's results close the payments and the applications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.adapters.bank_files import TEMPLATES, PayoutLine
+from app.auth.principal import Principal
+from app.domain.money import Money
+from app.domain.regions import RegionLevel, ancestor_at
+from app.domain.roles import DISTRICT_ROLES, ROLE_TITLES_ZH, Role
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.persistence.tables import (
+    Application,
+    DisbursementForm,
+    DisbursementSignature,
+    Household,
+    Payment,
+    PayoutBatch,
+    PayoutBatchLine,
+)
+from app.workflow import audit
+from app.workflow.applications import load_application, transition
+from app.workflow.states import (
+    ApplicationStatus,
+    BatchStatus,
+    FormStatus,
+    PaymentStatus,
+)
+from app.workflow.transitions import Action
+
+SIGNER_ROLES: tuple[Role, ...] = (
+    Role.DISTRICT_OFFICER,
+    Role.DISTRICT_ASSISTANCE_LEADER,
+    Role.DISTRICT_FINANCE_LEADER,
+)
+
+
+class SignatureRefused(Conflict):
+    code = "signature_refused"
+
+
+class PayloadChanged(Conflict):
+    code = "payload_changed"
+
+
+class NothingToPay(Conflict):
+    code = "nothing_to_pay"
+
+
+class ResultRejected(InvalidInput):
+    code = "result_rejected"
+
+
+def _district_of(actor: Principal) -> str:
+    return ancestor_at(actor.region_code, RegionLevel.DISTRICT)
+
+
+def payload_digest(payments: Sequence[Payment]) -> str:
+    """The SHA-256 of the exact payees and amounts a signature binds."""
+    rows = sorted(
+        (p.application_id, p.payee_name, p.account_no, p.amount_fen) for p in payments
+    )
+    canonical = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+async def create_form(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    application_ids: Sequence[int],
+) -> tuple[DisbursementForm, list[Payment]]:
+    if actor.role is not Role.DISTRICT_OFFICER:
+        raise PermissionDenied("只有区民政局社会救助经办人可以制作发放审批单。")
+    if not application_ids:
+        raise InvalidInput("发放审批单至少包含一个申请。", field="application_ids")
+
+    applications: list[tuple[Application, Household]] = []
+    for application_id in sorted(set(application_ids)):
+        application = await load_application(session, actor, application_id)
+        if application.status != ApplicationStatus.AWAITING_PAYMENT:
+            raise Conflict(
+                f"申请 {application_id} 尚未公示期满，不能列入发放审批单。",
+                application_id=application_id,
+                current_status=application.status,
+            )
+        household = await session.get(Household, application.household_id)
+        assert household is not None
+        applications.append((application, household))
+
+    form = DisbursementForm(
+        district_code=_district_of(actor),
+        status=FormStatus.OPEN.value,
+        payload_sha256="",
+        total_fen=sum(a.approved_fen or 0 for a, _ in applications),
+        created_by=actor.subject,
+        created_at=now,
+    )
+    session.add(form)
+    await session.flush()
+    assert form.id is not None
+    payments = [
+        Payment(
+            application_id=application.id or 0,
+            form_id=form.id,
+            amount_fen=application.approved_fen or 0,
+            payee_name=household.bank_account_name,
+            bank_name=household.bank_name,
+            account_no=household.bank_account_no,
+            status=PaymentStatus.AWAITING_SIGNATURES.value,
+            created_at=now,
+        )
+        for application, household in applications
+    ]
+    session.add_all(payments)
+    form.payload_sha256 = payload_digest(payments)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # The unique (application, kind) constraint: one grant is paid once.
+        raise Conflict("所列申请中已有申请列入其他发放审批单。") from exc
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="disbursement_form.create",
+        entity_type="disbursement_form",
+        entity_id=form.id,
+        to_status=form.status,
+        details={"payments": len(payments), "total": str(Money(form.total_fen))},
+        event_type="disbursement_form.created",
+        entity_version=form.version,
+        payload={"id": form.id, "total": str(Money(form.total_fen))},
+    )
+    return form, payments
+
+
+async def load_form(
+    session: AsyncSession, actor: Principal, form_id: int
+) -> DisbursementForm:
+    form = await session.get(DisbursementForm, form_id)
+    if form is None or not actor.can_see(form.district_code):
+        raise NotFound(f"发放审批单 {form_id} 不存在。")
+    return form
+
+
+async def form_payments(session: AsyncSession, form_id: int) -> list[Payment]:
+    rows = await session.scalars(
+        select(Payment).where(Payment.form_id == form_id).order_by(col(Payment.id))
+    )
+    return list(rows)
+
+
+async def form_signatures(
+    session: AsyncSession, form_id: int
+) -> list[DisbursementSignature]:
+    rows = await session.scalars(
+        select(DisbursementSignature)
+        .where(DisbursementSignature.form_id == form_id)
+        .order_by(col(DisbursementSignature.id))
+    )
+    return list(rows)
+
+
+async def sign_form(
+    session: AsyncSession,
+    form: DisbursementForm,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    payload_sha256: str,
+) -> DisbursementSignature:
+    """One of the three signatures; the signer names the digest they read."""
+    if actor.role not in DISTRICT_ROLES:
+        raise PermissionDenied("只有经办人、社会救助分管领导和财务分管领导可以签批。")
+    if form.status != FormStatus.OPEN:
+        raise SignatureRefused("该发放审批单已签批完毕。", current_status=form.status)
+    assert form.id is not None
+
+    payments = await form_payments(session, form.id)
+    current = payload_digest(payments)
+    if payload_sha256 != current or current != form.payload_sha256:
+        raise PayloadChanged(
+            "发放审批单内容与您核对的内容不一致，请重新核对后签批。",
+            payload_sha256=current,
+        )
+    existing = await form_signatures(session, form.id)
+    if any(s.signer == actor.subject for s in existing):
+        raise SignatureRefused("同一人只能在发放审批单上签批一次（须三人分别签批）。")
+    if any(s.signer_role == actor.role for s in existing):
+        raise SignatureRefused(f"{ROLE_TITLES_ZH[actor.role]}已签批。")
+
+    signature = DisbursementSignature(
+        form_id=form.id,
+        signer=actor.subject,
+        signer_name=actor.display_name,
+        signer_role=actor.role.value,
+        payload_sha256=current,
+        signed_at=now,
+    )
+    session.add(signature)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise SignatureRefused(f"{ROLE_TITLES_ZH[actor.role]}已签批。") from exc
+
+    complete = len(existing) + 1 == len(SIGNER_ROLES)
+    if complete:
+        form.status = FormStatus.SIGNED.value
+        form.version += 1
+        for payment in payments:
+            payment.status = PaymentStatus.SIGNED.value
+            payment.version += 1
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="disbursement_form.sign",
+        entity_type="disbursement_form",
+        entity_id=form.id,
+        from_status=FormStatus.OPEN.value,
+        to_status=form.status,
+        details={"role": actor.role.value, "payload_sha256": current},
+        event_type="disbursement_form.signed" if complete else None,
+        entity_version=form.version,
+        payload={"id": form.id, "status": form.status},
+    )
+    return signature
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltBatch:
+    batch: PayoutBatch
+    lines: list[PayoutBatchLine]
+
+
+async def _payout_lines(session: AsyncSession, batch_id: int) -> list[PayoutLine]:
+    rows = await session.execute(
+        select(PayoutBatchLine, Payment)
+        .join(Payment, col(Payment.id) == PayoutBatchLine.payment_id)
+        .where(PayoutBatchLine.batch_id == batch_id)
+        .order_by(col(PayoutBatchLine.line_no))
+    )
+    return [
+        PayoutLine(
+            line_no=line.line_no,
+            reference=f"P{payment.id:08d}",
+            payee_name=payment.payee_name,
+            bank_name=payment.bank_name,
+            account_no=payment.account_no,
+            amount=Money(line.amount_fen),
+            purpose="临时救助金",
+        )
+        for line, payment in rows
+    ]
+
+
+async def build_batch(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    template: str = "generic_csv",
+) -> BuiltBatch:
+    """Put every signed payment of the caller's district into one new batch."""
+    if actor.role not in (Role.DISTRICT_OFFICER, Role.DISTRICT_FINANCE_LEADER):
+        raise PermissionDenied("只有区民政局经办人或财务分管领导可以生成代发批次。")
+    if template not in TEMPLATES:
+        raise InvalidInput(f"未知的代发文件模板：{template}。", field="template")
+    district = _district_of(actor)
+    payments = list(
+        await session.scalars(
+            select(Payment)
+            .join(DisbursementForm, col(DisbursementForm.id) == Payment.form_id)
+            .where(
+                DisbursementForm.district_code == district,
+                Payment.status == PaymentStatus.SIGNED.value,
+            )
+            .order_by(col(Payment.id))
+            .with_for_update()
+        )
+    )
+    if not payments:
+        raise NothingToPay("没有已签批待发放的款项。")
+
+    batch = PayoutBatch(
+        district_code=district,
+        status=BatchStatus.READY.value,
+        template=template,
+        line_count=len(payments),
+        total_fen=sum(p.amount_fen for p in payments),
+        file_sha256="",
+        created_by=actor.subject,
+        created_at=now,
+    )
+    session.add(batch)
+    await session.flush()
+    assert batch.id is not None
+    lines = [
+        PayoutBatchLine(
+            batch_id=batch.id,
+            payment_id=payment.id or 0,
+            line_no=number,
+            amount_fen=payment.amount_fen,
+        )
+        for number, payment in enumerate(payments, start=1)
+    ]
+    session.add_all(lines)
+    for payment in payments:
+        payment.status = PaymentStatus.IN_BATCH.value
+        payment.version += 1
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("有款项已在其他代发批次中，请刷新后重试。") from exc
+
+    content = TEMPLATES[template].render(
+        batch_id=batch.id, lines=await _payout_lines(session, batch.id)
+    )
+    batch.file_sha256 = hashlib.sha256(content).hexdigest()
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="payout_batch.build",
+        entity_type="payout_batch",
+        entity_id=batch.id,
+        to_status=batch.status,
+        details={
+            "lines": batch.line_count,
+            "total": str(Money(batch.total_fen)),
+            "sha256": batch.file_sha256,
+        },
+        event_type="payout_batch.built",
+        entity_version=batch.version,
+        payload={
+            "id": batch.id,
+            "lines": batch.line_count,
+            "total": str(Money(batch.total_fen)),
+        },
+    )
+    return BuiltBatch(batch, lines)
+
+
+async def load_batch(session: AsyncSession, actor: Principal, batch_id: int) -> PayoutBatch:
+    batch = await session.get(PayoutBatch, batch_id)
+    if batch is None or not actor.can_see(batch.district_code):
+        raise NotFound(f"代发批次 {batch_id} 不存在。")
+    return batch
+
+
+async def batch_lines(session: AsyncSession, batch_id: int) -> list[PayoutBatchLine]:
+    rows = await session.scalars(
+        select(PayoutBatchLine)
+        .where(PayoutBatchLine.batch_id == batch_id)
+        .order_by(col(PayoutBatchLine.line_no))
+    )
+    return list(rows)
+
+
+async def batch_file(session: AsyncSession, batch: PayoutBatch) -> bytes:
+    """The batch's file, re-rendered and proven equal to what was recorded."""
+    assert batch.id is not None
+    content = TEMPLATES[batch.template].render(
+        batch_id=batch.id, lines=await _payout_lines(session, batch.id)
+    )
+    if hashlib.sha256(content).hexdigest() != batch.file_sha256:
+        raise Conflict("代发文件校验失败：内容与生成时记录的摘要不一致。")
+    return content
+
+
+async def acknowledge(
+    session: AsyncSession, batch: PayoutBatch, *, actor: Principal, now: dt.datetime
+) -> None:
+    if batch.status != BatchStatus.READY:
+        return  # acknowledging twice changes nothing
+    batch.status = BatchStatus.ACKNOWLEDGED.value
+    batch.acknowledged_at = now
+    batch.version += 1
+    assert batch.id is not None
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="payout_batch.acknowledge",
+        entity_type="payout_batch",
+        entity_id=batch.id,
+        from_status=BatchStatus.READY.value,
+        to_status=batch.status,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ResultLine:
+    line_no: int
+    reference: str
+    amount: Money
+    success: bool
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSummary:
+    applied: int
+    unchanged: int
+    paid_total: Money
+    failed: int
+
+
+async def record_results(
+    session: AsyncSession,
+    batch: PayoutBatch,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    results: Sequence[ResultLine],
+) -> ResultSummary:
+    """Apply the bank's per-line results; sending the same results again is a no-op.
+
+    Every line is checked before any is applied, so a file with one bad line
+    changes nothing and the bank is told which line to correct.
+    """
+    assert batch.id is not None
+    lines = {line.line_no: line for line in await batch_lines(session, batch.id)}
+    payments = {
+        p.id: p
+        for p in await session.scalars(
+            select(Payment).where(
+                col(Payment.id).in_([line.payment_id for line in lines.values()])
+            )
+        )
+    }
+    errors: list[dict[str, object]] = []
+    for result in results:
+        line = lines.get(result.line_no)
+        if line is None or f"P{line.payment_id:08d}" != result.reference:
+            errors.append({"line_no": result.line_no, "error": "与批次中的任何款项都不匹配"})
+        elif line.amount_fen != result.amount.fen:
+            errors.append(
+                {
+                    "line_no": result.line_no,
+                    "error": f"金额不符：批次为 {Money(line.amount_fen)} 元",
+                }
+            )
+        elif line.result is not None and line.result != _outcome(result):
+            errors.append({"line_no": result.line_no, "error": "与已登记的结果矛盾"})
+        elif not result.success and not result.reason:
+            errors.append({"line_no": result.line_no, "error": "失败的款项须注明原因"})
+    if errors:
+        first = errors[0]
+        raise ResultRejected(
+            f"第 {first['line_no']} 行：{first['error']}。整份结果未登记，请更正后重新上传。",
+            lines=errors,
+        )
+
+    applied = unchanged = failed = 0
+    paid = Money.zero()
+    for result in results:
+        line = lines[result.line_no]
+        if line.result is not None:
+            unchanged += 1
+            continue
+        payment = payments[line.payment_id]
+        line.result = _outcome(result)
+        line.result_reason = result.reason
+        line.result_at = now
+        payment.version += 1
+        if result.success:
+            payment.status = PaymentStatus.PAID.value
+            payment.paid_at = now
+            paid += result.amount
+            application = await session.get(Application, payment.application_id)
+            assert application is not None
+            await transition(
+                session,
+                application,
+                Action.MARK_PAID,
+                actor=actor,
+                now=now,
+                details={"payment_id": payment.id, "batch_id": batch.id},
+            )
+        else:
+            failed += 1
+            # The line leaves the live set so that the payment, once the
+            # account is corrected, can go into a new batch.
+            line.live = False
+            payment.status = PaymentStatus.FAILED.value
+            payment.failure_reason = result.reason
+        applied += 1
+
+    if all(line.result is not None for line in lines.values()):
+        batch.status = BatchStatus.RECONCILED.value
+        batch.reconciled_at = batch.reconciled_at or now
+    if applied:
+        batch.version += 1
+        await audit.record(
+            session,
+            actor=actor,
+            at=now,
+            action="payout_batch.results",
+            entity_type="payout_batch",
+            entity_id=batch.id,
+            to_status=batch.status,
+            details={"applied": applied, "failed": failed, "paid_total": str(paid)},
+            event_type="payout_batch.results",
+            entity_version=batch.version,
+            payload={"id": batch.id, "status": batch.status, "paid_total": str(paid)},
+        )
+    await session.flush()
+    return ResultSummary(applied=applied, unchanged=unchanged, paid_total=paid, failed=failed)
+
+
+def _outcome(result: ResultLine) -> str:
+    return "success" if result.success else "failed"

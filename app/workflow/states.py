@@ -1,0 +1,53 @@
+"""Statuses of applications, payments, forms and batches."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"  # 已申请, awaiting intake
+    RETURNED = "returned"  # 退回补正: materials missing, applicant may resubmit
+    ACCEPTED = "accepted"  # 已受理, investigation due
+    INVESTIGATED = "investigated"  # 已调查, awaiting the street opinion
+    STREET_REVIEWED = "street_reviewed"  # 街道已出具意见, awaiting the district
+    APPROVED = "approved"  # 已审批, publicity not yet started
+    IN_PUBLICITY = "in_publicity"  # 公示中
+    AWAITING_PAYMENT = "awaiting_payment"  # 公示期满, awaiting disbursement
+    PAID = "paid"  # 已发放
+    REFUSED = "refused"  # 不予救助
+
+
+TERMINAL_STATUSES = frozenset({ApplicationStatus.PAID, ApplicationStatus.REFUSED})
+
+STATUS_TITLES_ZH: dict[ApplicationStatus, str] = {
+    ApplicationStatus.SUBMITTED: "已申请，待受理",
+    ApplicationStatus.RETURNED: "已退回，待补齐材料",
+    ApplicationStatus.ACCEPTED: "已受理，待调查核实",
+    ApplicationStatus.INVESTIGATED: "已调查，待街道出具意见",
+    ApplicationStatus.STREET_REVIEWED: "街道已出具意见，待区民政局审批",
+    ApplicationStatus.APPROVED: "已审批，待公示",
+    ApplicationStatus.IN_PUBLICITY: "公示中",
+    ApplicationStatus.AWAITING_PAYMENT: "公示期满，待发放",
+    ApplicationStatus.PAID: "已发放",
+    ApplicationStatus.REFUSED: "不予救助",
+}
+
+
+class PaymentStatus(StrEnum):
+    AWAITING_SIGNATURES = "awaiting_signatures"
+    SIGNED = "signed"
+    IN_BATCH = "in_batch"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class FormStatus(StrEnum):
+    OPEN = "open"  # collecting signatures
+    SIGNED = "signed"  # all three signatures present
+
+
+class BatchStatus(StrEnum):
+    READY = "ready"  # built, file available to the bank
+    ACKNOWLEDGED = "acknowledged"  # the bank confirmed receipt
+    RECONCILED = "reconciled"  # every line has a result

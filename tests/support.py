@@ -1,0 +1,88 @@
+"""Helpers for driving the API as the demo's people do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from httpx import AsyncClient, Response
+
+from app.seed import DEMO_CLIENTS, DEMO_PASSWORD
+
+COMMUNITY = "430204001001"  # 田心社区（示例）, where community1 works
+
+
+def id_number(region: str, birth: str, sequence: int) -> str:
+    """Build a checksum-valid 18-character ID number for test data."""
+    body = f"{region}{birth}{sequence:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(d) * w for d, w in zip(body, weights, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+class Api:
+    """An HTTP client that logs in as demo users by name."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self._tokens: dict[str, str] = {}
+
+    async def token(self, who: str) -> str:
+        if who not in self._tokens:
+            clients = {c.client_id: c for c in DEMO_CLIENTS}
+            if who in clients:
+                form = {
+                    "grant_type": "client_credentials",
+                    "client_id": who,
+                    "client_secret": clients[who].secret,
+                }
+            else:
+                form = {"username": who, "password": DEMO_PASSWORD}
+            response = await self.client.post("/api/v1/auth/token", data=form)
+            assert response.status_code == 200, response.text
+            self._tokens[who] = response.json()["access_token"]
+        return self._tokens[who]
+
+    async def call(
+        self, method: str, path: str, *, who: str, json: Any = None, **kwargs: Any
+    ) -> Response:
+        headers = {"Authorization": f"Bearer {await self.token(who)}"}
+        return await self.client.request(method, path, json=json, headers=headers, **kwargs)
+
+    async def ok(
+        self, method: str, path: str, *, who: str, json: Any = None, status: int = 200
+    ) -> Any:
+        response = await self.call(method, path, who=who, json=json)
+        assert response.status_code == status, response.text
+        return response.json()
+
+    async def household(
+        self,
+        *,
+        members: list[tuple[str, str, str, str]],
+        category: str = "none",
+        region_code: str = COMMUNITY,
+        account: str = "6217002870012345678",
+    ) -> dict[str, Any]:
+        """Register a household; ``members`` are (name, id, relation, birth)."""
+        body = {
+            "region_code": region_code,
+            "address": "石峰区田心街道示例路 1 号",
+            "category": category,
+            "bank_name": "中国建设银行株洲石峰支行",
+            "bank_account_name": members[0][0],
+            "bank_account_no": account,
+            "members": [
+                {
+                    "name": name,
+                    "id_number": number,
+                    "relation": relation,
+                    "birth_date": birth,
+                    "is_applicant": index == 0,
+                }
+                for index, (name, number, relation, birth) in enumerate(members)
+            ],
+        }
+        result: dict[str, Any] = await self.ok(
+            "POST", "/api/v1/households", who="community1", json=body, status=201
+        )
+        return result
