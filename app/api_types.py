@@ -27,7 +27,9 @@ def _to_money(value: Any) -> Money:
     try:
         return Money.parse(value)
     except MoneyFormatError as exc:
-        raise ValueError('金额格式不正确，须为非负数、最多两位小数，例如 "1234.50"') from exc
+        raise ValueError(
+            '金额格式不正确，须为非负数、最多两位小数，例如 "1234.50"'
+        ) from exc
 
 
 MoneyStr = Annotated[

@@ -20,7 +20,7 @@ from app.seed import (
     seed_demo_users,
     seed_reference,
 )
-from app.settings import PROJECT_ROOT, DEFAULT_SQLITE_PATH, get_settings
+from app.settings import DEFAULT_SQLITE_PATH, PROJECT_ROOT, get_settings
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -73,7 +73,9 @@ def demo_accounts() -> None:
         )
     typer.echo("Machine clients (grant_type=client_credentials):")
     for client in DEMO_CLIENTS:
-        typer.echo(f"  {client.client_id:<13} secret {client.secret:<22} {client.role.value}")
+        typer.echo(
+            f"  {client.client_id:<13} secret {client.secret:<22} {client.role.value}"
+        )
 
 
 @cli.command()

@@ -78,7 +78,7 @@ class DemoAccount:
     region_code: str
 
 
-DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (demo mode only)
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("community1", "田心社区 王社工", Role.COMMUNITY_WORKER, "430204001001"),
     DemoAccount("street1", "田心街道 李经办", Role.STREET_WORKER, "430204001000"),
@@ -105,7 +105,9 @@ class DemoClient:
 
 
 DEMO_CLIENTS: tuple[DemoClient, ...] = (
-    DemoClient("bank-demo", "demo-bank-secret", "代发银行（演示）", Role.BANK, DISTRICT),
+    DemoClient(
+        "bank-demo", "demo-bank-secret", "代发银行（演示）", Role.BANK, DISTRICT
+    ),
     DemoClient(
         "province-demo",
         "demo-province-secret",

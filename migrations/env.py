@@ -17,7 +17,9 @@ from app.persistence.tables import metadata
 from app.settings import get_settings
 
 config = context.config
-if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+if config.config_file_name is not None and config.attributes.get(
+    "configure_logger", True
+):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
@@ -45,7 +47,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = config.get_main_option("sqlalchemy.url") or get_settings().effective_database_url
+    url = (
+        config.get_main_option("sqlalchemy.url")
+        or get_settings().effective_database_url
+    )
     asyncio.run(_run_async(url))
 
 

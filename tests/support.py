@@ -46,7 +46,9 @@ class Api:
         self, method: str, path: str, *, who: str, json: Any = None, **kwargs: Any
     ) -> Response:
         headers = {"Authorization": f"Bearer {await self.token(who)}"}
-        return await self.client.request(method, path, json=json, headers=headers, **kwargs)
+        return await self.client.request(
+            method, path, json=json, headers=headers, **kwargs
+        )
 
     async def ok(
         self, method: str, path: str, *, who: str, json: Any = None, status: int = 200

@@ -21,9 +21,24 @@ FULL_MATERIALS = [
 async def _family_of_three(api: Api, *, surname: str, seq: int, **kw: Any) -> Any:
     return await api.household(
         members=[
-            (f"{surname}建国", id_number("430204", "19800101", seq), "本人", "1980-01-01"),
-            (f"{surname}丽", id_number("430204", "19820202", seq), "配偶", "1982-02-02"),
-            (f"{surname}小明", id_number("430204", "20140303", seq), "子女", "2014-03-03"),
+            (
+                f"{surname}建国",
+                id_number("430204", "19800101", seq),
+                "本人",
+                "1980-01-01",
+            ),
+            (
+                f"{surname}丽",
+                id_number("430204", "19820202", seq),
+                "配偶",
+                "1982-02-02",
+            ),
+            (
+                f"{surname}小明",
+                id_number("430204", "20140303", seq),
+                "子女",
+                "2014-03-03",
+            ),
         ],
         **kw,
     )
@@ -47,7 +62,9 @@ async def _investigate(api: Api, app_id: int) -> None:
 async def _publicise(api: Api, clock: OffsetClock, app_id: int) -> dict[str, Any]:
     from datetime import timedelta
 
-    await api.ok("POST", f"/api/v1/applications/{app_id}/publicity/start", who="street1")
+    await api.ok(
+        "POST", f"/api/v1/applications/{app_id}/publicity/start", who="street1"
+    )
     early = await api.call(
         "POST", f"/api/v1/applications/{app_id}/publicity/close", who="street1"
     )
@@ -85,14 +102,22 @@ async def test_three_cases_run_from_application_to_bank_payout(
     a1 = app1["id"]
     assert app1["status"] == "submitted"
     assert [a["action"] for a in app1["allowed_actions"]] == ["accept", "return"]
-    await api.ok("POST", f"/api/v1/applications/{a1}/intake", who="community1",
-                 json={"decision": "accept"})
+    await api.ok(
+        "POST",
+        f"/api/v1/applications/{a1}/intake",
+        who="community1",
+        json={"decision": "accept"},
+    )
     await _investigate(api, a1)
     proposed = await api.ok(
         "POST",
         f"/api/v1/applications/{a1}/street-opinion",
         who="street1",
-        json={"decision": "eligible", "proposed_amount": "5000.00", "opinion": "拟救助"},
+        json={
+            "decision": "eligible",
+            "proposed_amount": "5000.00",
+            "opinion": "拟救助",
+        },
     )
     assert proposed["status"] == "street_reviewed"
     assert proposed["proposed_amount"] == "5000.00"
@@ -133,8 +158,12 @@ async def test_three_cases_run_from_application_to_bank_payout(
         },
     )
     a2 = app2["id"]
-    await api.ok("POST", f"/api/v1/applications/{a2}/intake", who="community1",
-                 json={"decision": "accept"})
+    await api.ok(
+        "POST",
+        f"/api/v1/applications/{a2}/intake",
+        who="community1",
+        json={"decision": "accept"},
+    )
     await _investigate(api, a2)
     await api.ok(
         "POST",
@@ -188,7 +217,9 @@ async def test_three_cases_run_from_application_to_bank_payout(
     )
     a3 = app3["id"]
     refused = await api.call(
-        "POST", f"/api/v1/applications/{a3}/intake", who="community1",
+        "POST",
+        f"/api/v1/applications/{a3}/intake",
+        who="community1",
         json={"decision": "accept"},
     )
     assert refused.status_code == 422
@@ -210,8 +241,12 @@ async def test_three_cases_run_from_application_to_bank_payout(
     )
     assert back["status"] == "submitted"
     assert back["missing_materials"] == []
-    await api.ok("POST", f"/api/v1/applications/{a3}/intake", who="community1",
-                 json={"decision": "accept"})
+    await api.ok(
+        "POST",
+        f"/api/v1/applications/{a3}/intake",
+        who="community1",
+        json={"decision": "accept"},
+    )
     await _investigate(api, a3)
     await api.ok(
         "POST",
@@ -220,7 +255,9 @@ async def test_three_cases_run_from_application_to_bank_payout(
         json={"decision": "eligible", "proposed_amount": "800.00"},
     )
     await api.ok(
-        "POST", f"/api/v1/applications/{a3}/district-decision", who="officer1",
+        "POST",
+        f"/api/v1/applications/{a3}/district-decision",
+        who="officer1",
         json={"decision": "approve"},
     )
     await _publicise(api, clock, a3)
@@ -240,64 +277,97 @@ async def test_three_cases_run_from_application_to_bank_payout(
         "district_finance_leader",
     ]
     digest = form["payload_sha256"]
-    await api.ok("POST", f"/api/v1/disbursement-forms/{form['id']}/signatures",
-                 who="officer1", status=201, json={"payload_sha256": digest})
+    await api.ok(
+        "POST",
+        f"/api/v1/disbursement-forms/{form['id']}/signatures",
+        who="officer1",
+        status=201,
+        json={"payload_sha256": digest},
+    )
     twice = await api.call(
-        "POST", f"/api/v1/disbursement-forms/{form['id']}/signatures",
-        who="officer1", json={"payload_sha256": digest},
+        "POST",
+        f"/api/v1/disbursement-forms/{form['id']}/signatures",
+        who="officer1",
+        json={"payload_sha256": digest},
     )
     assert twice.status_code == 409
     wrong = await api.call(
-        "POST", f"/api/v1/disbursement-forms/{form['id']}/signatures",
-        who="assistlead1", json={"payload_sha256": "0" * 64},
+        "POST",
+        f"/api/v1/disbursement-forms/{form['id']}/signatures",
+        who="assistlead1",
+        json={"payload_sha256": "0" * 64},
     )
     assert wrong.status_code == 409
     assert wrong.json()["code"] == "payload_changed"
-    await api.ok("POST", f"/api/v1/disbursement-forms/{form['id']}/signatures",
-                 who="assistlead1", status=201, json={"payload_sha256": digest})
+    await api.ok(
+        "POST",
+        f"/api/v1/disbursement-forms/{form['id']}/signatures",
+        who="assistlead1",
+        status=201,
+        json={"payload_sha256": digest},
+    )
     early_batch = await api.call(
         "POST", "/api/v1/payout-batches", who="officer1", json={}
     )
     assert early_batch.status_code == 409
     signed = await api.ok(
-        "POST", f"/api/v1/disbursement-forms/{form['id']}/signatures",
-        who="financelead1", status=201, json={"payload_sha256": digest},
+        "POST",
+        f"/api/v1/disbursement-forms/{form['id']}/signatures",
+        who="financelead1",
+        status=201,
+        json={"payload_sha256": digest},
     )
     assert signed["status"] == "signed"
     assert signed["missing_roles"] == []
     assert len({s["signer"] for s in signed["signatures"]}) == 3
 
     # The payout batch and its bank file.
-    batch = await api.ok("POST", "/api/v1/payout-batches", who="officer1",
-                         status=201, json={})
+    batch = await api.ok(
+        "POST", "/api/v1/payout-batches", who="officer1", status=201, json={}
+    )
     assert batch["line_count"] == 3
     assert batch["total"] == "18760.00"
     listed = await api.ok("GET", "/api/v1/payout-batches?status=ready", who="bank-demo")
     assert [b["id"] for b in listed] == [batch["id"]]
-    file = await api.call("GET", f"/api/v1/payout-batches/{batch['id']}/file",
-                          who="bank-demo")
+    file = await api.call(
+        "GET", f"/api/v1/payout-batches/{batch['id']}/file", who="bank-demo"
+    )
     assert file.status_code == 200
     assert hashlib.sha256(file.content).hexdigest() == batch["file_sha256"]
     rows = list(csv.reader(io.StringIO(file.content.decode("utf-8-sig"))))
     assert rows[0][0] == "序号"
     assert [r[5] for r in rows[1:]] == ["5000.00", "12960.00", "800.00"]
     assert rows[2][4] == "0062170028700123"  # leading zeros survive
-    await api.ok("POST", f"/api/v1/payout-batches/{batch['id']}/acknowledgement",
-                 who="bank-demo")
+    await api.ok(
+        "POST", f"/api/v1/payout-batches/{batch['id']}/acknowledgement", who="bank-demo"
+    )
 
     results = {
         "lines": [
-            {"line_no": int(r[0]), "reference": r[1], "amount": r[5], "result": "success"}
+            {
+                "line_no": int(r[0]),
+                "reference": r[1],
+                "amount": r[5],
+                "result": "success",
+            }
             for r in rows[1:]
         ]
     }
-    summary = await api.ok("POST", f"/api/v1/payout-batches/{batch['id']}/results",
-                           who="bank-demo", json=results)
+    summary = await api.ok(
+        "POST",
+        f"/api/v1/payout-batches/{batch['id']}/results",
+        who="bank-demo",
+        json=results,
+    )
     assert summary["applied"] == 3
     assert summary["paid_total"] == "18760.00"
     assert summary["batch"]["status"] == "reconciled"
-    again = await api.ok("POST", f"/api/v1/payout-batches/{batch['id']}/results",
-                         who="bank-demo", json=results)
+    again = await api.ok(
+        "POST",
+        f"/api/v1/payout-batches/{batch['id']}/results",
+        who="bank-demo",
+        json=results,
+    )
     assert again["applied"] == 0
     assert again["unchanged"] == 3
 

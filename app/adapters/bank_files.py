@@ -50,7 +50,15 @@ class GenericCsvTemplate:
     media_type = "text/csv; charset=utf-8"
     extension = "csv"
 
-    HEADER = ("序号", "业务编号", "收款人姓名", "开户银行", "银行账号", "金额(元)", "用途")
+    HEADER = (
+        "序号",
+        "业务编号",
+        "收款人姓名",
+        "开户银行",
+        "银行账号",
+        "金额(元)",
+        "用途",
+    )
 
     def render(self, *, batch_id: int, lines: Sequence[PayoutLine]) -> bytes:
         buffer = io.StringIO(newline="")

@@ -89,7 +89,9 @@ class AmountCheck:
 
 
 def _multiple_text(multiple: Fraction) -> str:
-    return str(multiple.numerator) if multiple.denominator == 1 else str(float(multiple))
+    return (
+        str(multiple.numerator) if multiple.denominator == 1 else str(float(multiple))
+    )
 
 
 def check_amount(
@@ -146,7 +148,8 @@ def check_amount(
             RuleResult(
                 "R2.3",
                 True,
-                year_text + f"，按 {n} 人计本次最多 {Money(annual_max_fen).grouped()} 元。",
+                year_text
+                + f"，按 {n} 人计本次最多 {Money(annual_max_fen).grouped()} 元。",
             ),
         )
     else:

@@ -8,7 +8,7 @@ integer fen (``*_fen``); instants are aware UTC (``UTCDateTime``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, BigInteger, Index, MetaData, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -24,6 +24,18 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+
+
+class _Keyed(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def pk(row: _Keyed) -> int:
+    """The primary key of a row that has been flushed; ``None`` there is a bug."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no primary key yet; flush first")
+    return row.id
 
 
 class Region(SQLModel, table=True):

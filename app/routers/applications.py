@@ -29,6 +29,7 @@ from app.persistence.tables import (
     Decision,
     Investigation,
     Payment,
+    pk,
 )
 from app.routers.pagination import Page, decode_cursor
 from app.workflow import applications as flow
@@ -136,7 +137,7 @@ def _money(fen: int | None) -> Money | None:
 def application_public(application: Application) -> ApplicationPublic:
     status = ApplicationStatus(application.status)
     return ApplicationPublic(
-        id=application.id or 0,
+        id=pk(application),
         household_id=application.household_id,
         region_code=application.region_code,
         assistance_type=AssistanceType(application.assistance_type),
@@ -166,17 +167,21 @@ async def application_detail(
     principal: Principal,
     at: dt.datetime,
 ) -> ApplicationDetail:
-    app_id = application.id or 0
+    app_id = pk(application)
     investigation = await session.scalar(
         select(Investigation)
         .where(Investigation.application_id == app_id)
         .order_by(col(Investigation.id).desc())
     )
     decisions = await session.scalars(
-        select(Decision).where(Decision.application_id == app_id).order_by(col(Decision.id))
+        select(Decision)
+        .where(Decision.application_id == app_id)
+        .order_by(col(Decision.id))
     )
     payments = await session.scalars(
-        select(Payment).where(Payment.application_id == app_id).order_by(col(Payment.id))
+        select(Payment)
+        .where(Payment.application_id == app_id)
+        .order_by(col(Payment.id))
     )
     timeline = await session.scalars(
         select(AuditEntry)
@@ -215,7 +220,7 @@ async def application_detail(
         ],
         payments=[
             PaymentPublic(
-                id=p.id or 0,
+                id=pk(p),
                 form_id=p.form_id,
                 amount=Money(p.amount_fen),
                 status=p.status,
@@ -276,7 +281,9 @@ async def list_applications(
     )
     if region_code is not None:
         # A filter can only narrow the caller's scope, never widen it.
-        query = query.where(col(Application.region_code).startswith(scope_prefix(region_code)))
+        query = query.where(
+            col(Application.region_code).startswith(scope_prefix(region_code))
+        )
     if status is not None:
         query = query.where(Application.status == status.value)
     if assistance_type is not None:
@@ -288,7 +295,9 @@ async def list_applications(
     if cursor is not None:
         query = query.where(col(Application.id) < decode_cursor(cursor))
     rows = list(
-        await session.scalars(query.order_by(col(Application.id).desc()).limit(limit + 1))
+        await session.scalars(
+            query.order_by(col(Application.id).desc()).limit(limit + 1)
+        )
     )
     items = [application_public(a) for a in rows[:limit]]
     return Page.of(items, limit=limit, has_more=len(rows) > limit)
@@ -335,7 +344,8 @@ async def intake(
             now=at,
             missing=body.missing_materials,
             note=body.note
-            or "请补齐：" + "、".join(MATERIAL_TITLES_ZH[m] for m in body.missing_materials),
+            or "请补齐："
+            + "、".join(MATERIAL_TITLES_ZH[m] for m in body.missing_materials),
         )
     return await application_detail(session, application, principal, at)
 
@@ -421,7 +431,9 @@ async def street_opinion(
     application = await flow.load_application(session, principal, application_id)
     if body.decision == "eligible":
         if body.proposed_amount is None or body.proposed_amount.fen <= 0:
-            raise InvalidInput("拟救助时须填写大于 0 的拟救助金额。", field="proposed_amount")
+            raise InvalidInput(
+                "拟救助时须填写大于 0 的拟救助金额。", field="proposed_amount"
+            )
         await flow.propose(
             session,
             application,

@@ -14,14 +14,14 @@ from app.auth.tokens import issue_access_token
 from app.deps import CurrentPrincipal, SessionDep, SettingsDep
 from app.domain.roles import ROLE_TITLES_ZH, Role
 from app.errors import InvalidCredentials, InvalidInput, problem_responses
-from app.persistence.tables import MachineClient, User
+from app.persistence.tables import MachineClient, User, pk
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 class TokenResponse(OutputModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
     expires_in: int
     role: Role
     region_code: str
@@ -55,13 +55,13 @@ async def issue_token(
         if not username or not password:
             raise InvalidInput("请输入用户名和密码。", field="username")
         user = await session.scalar(select(User).where(User.username == username))
-        if not verify_secret(password, user.password_hash if user else None):
+        valid = verify_secret(password, user.password_hash if user else None)
+        if user is None or not valid:
             raise InvalidCredentials("用户名或密码错误。")
-        assert user is not None and user.id is not None
         if not user.active:
             raise InvalidCredentials("该账号已停用，请联系系统管理员。")
         principal = Principal(
-            subject=f"user:{user.id}",
+            subject=f"user:{pk(user)}",
             role=Role(user.role),
             region_code=user.region_code,
             display_name=user.display_name,
@@ -72,13 +72,13 @@ async def issue_token(
         client = await session.scalar(
             select(MachineClient).where(MachineClient.client_id == client_id)
         )
-        if not verify_secret(client_secret, client.secret_hash if client else None):
+        valid = verify_secret(client_secret, client.secret_hash if client else None)
+        if client is None or not valid:
             raise InvalidCredentials("客户端凭据错误。")
-        assert client is not None and client.id is not None
         if not client.active:
             raise InvalidCredentials("该客户端已停用。")
         principal = Principal(
-            subject=f"client:{client.id}",
+            subject=f"client:{pk(client)}",
             role=Role(client.role),
             region_code=client.region_code,
             display_name=client.display_name,

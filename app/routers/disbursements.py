@@ -16,7 +16,7 @@ from app.domain.idnumber import mask_account
 from app.domain.money import Money
 from app.domain.roles import ROLE_TITLES_ZH, Role
 from app.errors import problem_responses
-from app.persistence.tables import DisbursementForm
+from app.persistence.tables import DisbursementForm, pk
 from app.workflow import payouts as flow
 
 router = APIRouter(prefix="/api/v1/disbursement-forms", tags=["disbursement"])
@@ -71,7 +71,7 @@ class FormPublic(OutputModel):
 
 
 async def form_public(session: AsyncSession, form: DisbursementForm) -> FormPublic:
-    form_id = form.id or 0
+    form_id = pk(form)
     payments = await flow.form_payments(session, form_id)
     signatures = await flow.form_signatures(session, form_id)
     signed_roles = {s.signer_role for s in signatures}
@@ -85,7 +85,7 @@ async def form_public(session: AsyncSession, form: DisbursementForm) -> FormPubl
         created_at=form.created_at,
         payments=[
             FormPayment(
-                payment_id=p.id or 0,
+                payment_id=pk(p),
                 application_id=p.application_id,
                 payee_name=p.payee_name,
                 bank_name=p.bank_name,
@@ -138,7 +138,9 @@ async def list_forms(
     )
     if status is not None:
         query = query.where(DisbursementForm.status == status)
-    forms = await session.scalars(query.order_by(col(DisbursementForm.id).desc()).limit(200))
+    forms = await session.scalars(
+        query.order_by(col(DisbursementForm.id).desc()).limit(200)
+    )
     return [await form_public(session, f) for f in forms]
 
 
@@ -147,7 +149,9 @@ async def list_forms(
     summary="One disbursement form with its payees and signatures",
     responses=problem_responses(401, 403, 404),
 )
-async def get_form(form_id: int, principal: _DistrictStaff, session: SessionDep) -> FormPublic:
+async def get_form(
+    form_id: int, principal: _DistrictStaff, session: SessionDep
+) -> FormPublic:
     return await form_public(session, await flow.load_form(session, principal, form_id))
 
 

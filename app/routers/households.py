@@ -16,7 +16,7 @@ from app.domain.catalog import AreaType, HouseholdCategory
 from app.domain.idnumber import mask_account, mask_id_number
 from app.domain.roles import Role
 from app.errors import problem_responses
-from app.persistence.tables import Household, HouseholdMember
+from app.persistence.tables import Household, HouseholdMember, pk
 from app.routers.pagination import Page, decode_cursor
 from app.workflow import households as flow
 
@@ -30,7 +30,9 @@ _Registrar = Annotated[
 class MemberCreate(InputModel):
     name: str = Field(min_length=1, max_length=64)
     id_number: IdNumber = Field(description="18-character resident ID number.")
-    relation: str = Field(min_length=1, max_length=16, examples=["本人", "配偶", "子女"])
+    relation: str = Field(
+        min_length=1, max_length=16, examples=["本人", "配偶", "子女"]
+    )
     birth_date: dt.date
     is_applicant: bool = False
 
@@ -77,7 +79,7 @@ def household_public(
     household: Household, members: list[HouseholdMember]
 ) -> HouseholdPublic:
     return HouseholdPublic(
-        id=household.id or 0,
+        id=pk(household),
         region_code=household.region_code,
         address=household.address,
         area_type=AreaType(household.area_type),
@@ -90,7 +92,7 @@ def household_public(
         size=len(members),
         members=[
             MemberPublic(
-                id=m.id or 0,
+                id=pk(m),
                 name=m.name,
                 id_number_masked=mask_id_number(m.id_number),
                 relation=m.relation,
@@ -160,8 +162,7 @@ async def list_households(
         query = query.where(col(Household.id) < decode_cursor(cursor))
     rows = list(await session.scalars(query))
     items = [
-        household_public(h, await flow.members_of(session, h.id or 0))
-        for h in rows[:limit]
+        household_public(h, await flow.members_of(session, pk(h))) for h in rows[:limit]
     ]
     return Page.of(items, limit=limit, has_more=len(rows) > limit)
 

@@ -31,7 +31,9 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(cursor)
         return int(value)
     except ValueError as exc:
-        raise InvalidInput("分页游标无效，请从第一页重新查询。", field="cursor") from exc
+        raise InvalidInput(
+            "分页游标无效，请从第一页重新查询。", field="cursor"
+        ) from exc
 
 
 class Page(BaseModel, Generic[T]):

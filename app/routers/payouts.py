@@ -16,7 +16,7 @@ from app.deps import NowDep, SessionDep, require_roles
 from app.domain.money import Money
 from app.domain.roles import Role
 from app.errors import problem_responses
-from app.persistence.tables import PayoutBatch
+from app.persistence.tables import PayoutBatch, pk
 from app.workflow import payouts as flow
 from app.workflow.states import BatchStatus
 
@@ -68,9 +68,9 @@ class BatchPublic(OutputModel):
 
 
 async def batch_public(session: AsyncSession, batch: PayoutBatch) -> BatchPublic:
-    lines = await flow.batch_lines(session, batch.id or 0)
+    lines = await flow.batch_lines(session, pk(batch))
     return BatchPublic(
-        id=batch.id or 0,
+        id=pk(batch),
         district_code=batch.district_code,
         status=BatchStatus(batch.status),
         template=batch.template,
@@ -130,8 +130,12 @@ async def list_batches(
     summary="One payout batch with its lines",
     responses=problem_responses(401, 403, 404),
 )
-async def get_batch(batch_id: int, principal: _Reader, session: SessionDep) -> BatchPublic:
-    return await batch_public(session, await flow.load_batch(session, principal, batch_id))
+async def get_batch(
+    batch_id: int, principal: _Reader, session: SessionDep
+) -> BatchPublic:
+    return await batch_public(
+        session, await flow.load_batch(session, principal, batch_id)
+    )
 
 
 @router.get(
@@ -143,7 +147,9 @@ async def get_batch(batch_id: int, principal: _Reader, session: SessionDep) -> B
         **problem_responses(401, 403, 404, 409),
     },
 )
-async def download_file(batch_id: int, principal: _Reader, session: SessionDep) -> Response:
+async def download_file(
+    batch_id: int, principal: _Reader, session: SessionDep
+) -> Response:
     batch = await flow.load_batch(session, principal, batch_id)
     template = TEMPLATES[batch.template]
     content = await flow.batch_file(session, batch)
@@ -152,7 +158,7 @@ async def download_file(batch_id: int, principal: _Reader, session: SessionDep) 
         media_type=template.media_type,
         headers={
             "Content-Disposition": (
-                f'attachment; filename="payout-batch-{batch.id}.{template.extension}"'
+                f'attachment; filename="payout-batch-{pk(batch)}.{template.extension}"'
             ),
             "X-Content-SHA256": batch.file_sha256,
         },

@@ -23,7 +23,7 @@ from app.domain.parameters import (
 from app.domain.regions import lineage
 from app.domain.roles import Role
 from app.errors import InvalidInput, NotFound, problem_responses
-from app.persistence.tables import DibaoStandard, PolicyParameter, Region
+from app.persistence.tables import DibaoStandard, PolicyParameter, Region, pk
 from app.workflow import audit
 
 router = APIRouter(prefix="/api/v1/policy", tags=["policy"])
@@ -53,9 +53,10 @@ class ParameterCreate(InputModel):
 
 
 def _parameter_public(p: PolicyParameter) -> ParameterPublic:
-    spec = SPECS.get(ParameterName(p.name)) if p.name in ParameterName else None
+    known = {n.value for n in ParameterName}
+    spec = SPECS[ParameterName(p.name)] if p.name in known else None
     return ParameterPublic(
-        id=p.id or 0,
+        id=pk(p),
         name=p.name,
         title=spec.title_zh if spec else p.name,
         rule=spec.rule if spec else "",
@@ -138,7 +139,7 @@ async def create_parameter(
         at=at,
         action="policy_parameter.create",
         entity_type="policy_parameter",
-        entity_id=row.id or 0,
+        entity_id=pk(row),
         details={
             "name": row.name,
             "region_code": row.region_code,
@@ -171,7 +172,7 @@ class StandardCreate(InputModel):
 
 def _standard_public(s: DibaoStandard) -> StandardPublic:
     return StandardPublic(
-        id=s.id or 0,
+        id=pk(s),
         region_code=s.region_code,
         area_type=AreaType(s.area_type),
         valid_from=s.valid_from,
@@ -236,7 +237,7 @@ async def create_standard(
         at=at,
         action="dibao_standard.create",
         entity_type="dibao_standard",
-        entity_id=row.id or 0,
+        entity_id=pk(row),
         details={
             "region_code": row.region_code,
             "area_type": row.area_type,

@@ -29,9 +29,7 @@ class RegionPublic(OutputModel):
 async def list_regions(
     principal: CurrentPrincipal, session: SessionDep, level: str | None = None
 ) -> list[RegionPublic]:
-    query = select(Region).where(
-        col(Region.code).startswith(principal.scope_prefix)
-    )
+    query = select(Region).where(col(Region.code).startswith(principal.scope_prefix))
     if level is not None:
         query = query.where(Region.level == level)
     rows = await session.scalars(query.order_by(col(Region.code)))

@@ -46,6 +46,7 @@ from app.persistence.tables import (
     Household,
     HouseholdMember,
     Investigation,
+    pk,
 )
 from app.workflow import audit
 from app.workflow.households import load_household
@@ -62,7 +63,7 @@ class MaterialsIncomplete(InvalidInput):
 def snapshot(application: Application) -> dict[str, Any]:
     """The outbox payload: what the province needs, no personal data."""
     return {
-        "id": application.id,
+        "id": pk(application),
         "household_id": application.household_id,
         "region_code": application.region_code,
         "assistance_type": application.assistance_type,
@@ -115,7 +116,9 @@ async def transition(
     }
     result = await session.execute(
         update(Application)
-        .where(col(Application.id) == application.id, col(Application.version) == expected)
+        .where(
+            col(Application.id) == pk(application), col(Application.version) == expected
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -124,14 +127,13 @@ async def transition(
     for key, value in values.items():
         set_committed_value(application, key, value)
 
-    assert application.id is not None
     await audit.record(
         session,
         actor=actor,
         at=now,
         action=f"application.{action.value}",
         entity_type="application",
-        entity_id=application.id,
+        entity_id=pk(application),
         from_status=source,
         to_status=edge.target.value,
         details=details,
@@ -194,14 +196,13 @@ async def create_application(
     )
     session.add(application)
     await session.flush()
-    assert application.id is not None
     await audit.record(
         session,
         actor=actor,
         at=now,
         action="application.create",
         entity_type="application",
-        entity_id=application.id,
+        entity_id=pk(application),
         to_status=application.status,
         details={"requested": str(requested)},
         event_type="application.created",
@@ -216,7 +217,11 @@ def _materials_text(materials: Sequence[Material]) -> str:
 
 
 async def accept(
-    session: AsyncSession, application: Application, *, actor: Principal, now: dt.datetime
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
 ) -> None:
     missing = missing_materials(application.materials)
     if missing:
@@ -240,7 +245,9 @@ async def return_for_materials(
     listed = sorted(set(missing) | set(missing_materials(application.materials)))
     if not listed:
         edge_for(application, Action.RETURN, actor.role, now)
-        raise InvalidInput("材料已齐全，无需退回；请直接受理。", field="missing_materials")
+        raise InvalidInput(
+            "材料已齐全，无需退回；请直接受理。", field="missing_materials"
+        )
     await transition(
         session,
         application,
@@ -287,9 +294,8 @@ async def record_investigation(
     findings: str,
 ) -> Investigation:
     edge_for(application, Action.RECORD_INVESTIGATION, actor.role, now)
-    assert application.id is not None
     investigation = Investigation(
-        application_id=application.id,
+        application_id=pk(application),
         home_visit_done=home_visit_done,
         home_visit_note=home_visit_note,
         neighbour_interviews=neighbour_interviews,
@@ -320,7 +326,6 @@ async def evaluate_caps(
     on: dt.date,
 ) -> AmountCheck:
     """R2.2 and R2.3 for this application on ``on``, with their explanation."""
-    assert application.id is not None
     book = await parameter_book(session, application.region_code, on)
     return check_amount(
         amount=amount,
@@ -330,16 +335,15 @@ async def evaluate_caps(
         per_case_multiple=book.require(ParameterName.PER_CASE_MULTIPLE),
         annual_multiple=book.require(ParameterName.ANNUAL_MULTIPLE),
         prior_grants=await prior_grants(
-            session, household.id or 0, exclude_application_id=application.id
+            session, pk(household), exclude_application_id=pk(application)
         ),
     )
 
 
 def _refuse_over_cap(check: AmountCheck) -> CapExceeded:
     return CapExceeded(
-        "金额超过政策上限：" + "".join(
-            r.message_zh for r in check.results if not r.passed
-        )
+        "金额超过政策上限："
+        + "".join(r.message_zh for r in check.results if not r.passed)
         + f" 本次最多可批准 {check.allowed_max.grouped()} 元。",
         allowed_max=str(check.allowed_max),
         failed_rules=check.failed_rules,
@@ -359,9 +363,8 @@ async def _record_decision(
     reasons: str,
     explanation: dict[str, Any],
 ) -> Decision:
-    assert application.id is not None
     decision = Decision(
-        application_id=application.id,
+        application_id=pk(application),
         stage=stage,
         outcome=outcome,
         amount_fen=None if amount is None else amount.fen,
@@ -462,7 +465,8 @@ async def approve(
         .where(col(Household.id) == application.household_id)
         .with_for_update()
     )
-    assert household is not None
+    if household is None:
+        raise NotFound(f"申请 {pk(application)} 的家庭不存在。")
     granted = amount or Money(application.proposed_fen or 0)
     if granted.fen <= 0:
         raise InvalidInput("审批金额须大于 0。", field="amount")
@@ -473,7 +477,6 @@ async def approve(
     if not check.passed:
         raise _refuse_over_cap(check)
 
-    assert application.id is not None
     await _record_decision(
         session,
         application,
@@ -488,7 +491,7 @@ async def approve(
     session.add(
         Grant(
             household_id=application.household_id,
-            application_id=application.id,
+            application_id=pk(application),
             decided_on=decided_on,
             amount_fen=granted.fen,
             household_size=application.household_size,
@@ -509,7 +512,11 @@ async def approve(
 
 
 async def start_publicity(
-    session: AsyncSession, application: Application, *, actor: Principal, now: dt.datetime
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
 ) -> None:
     edge_for(application, Action.START_PUBLICITY, actor.role, now)
     book = await parameter_book(session, application.region_code, local_date(now))
@@ -528,6 +535,10 @@ async def start_publicity(
 
 
 async def close_publicity(
-    session: AsyncSession, application: Application, *, actor: Principal, now: dt.datetime
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
 ) -> None:
     await transition(session, application, Action.CLOSE_PUBLICITY, actor=actor, now=now)

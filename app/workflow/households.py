@@ -12,7 +12,7 @@ from app.auth.principal import Principal
 from app.domain.catalog import AreaType, HouseholdCategory
 from app.domain.regions import RegionLevel
 from app.errors import Conflict, InvalidInput, NotFound
-from app.persistence.tables import Household, HouseholdMember, Region
+from app.persistence.tables import Household, HouseholdMember, Region, pk
 from app.workflow import audit
 
 
@@ -63,9 +63,7 @@ async def create_household(
     )
     if taken:
         # One person belongs to one household, so that caps cannot be doubled.
-        raise MemberInOtherHousehold(
-            "有家庭成员已登记在其他家庭中，请先核实户籍信息。"
-        )
+        raise MemberInOtherHousehold("有家庭成员已登记在其他家庭中，请先核实户籍信息。")
 
     household = Household(
         region_code=region_code,
@@ -82,10 +80,9 @@ async def create_household(
     )
     session.add(household)
     await session.flush()
-    assert household.id is not None
     rows = [
         HouseholdMember(
-            household_id=household.id,
+            household_id=pk(household),
             name=m.name,
             id_number=m.id_number,
             relation=m.relation,
@@ -101,12 +98,12 @@ async def create_household(
         at=now,
         action="household.create",
         entity_type="household",
-        entity_id=household.id,
+        entity_id=pk(household),
         details={"members": len(rows)},
         event_type="household.created",
         entity_version=household.version,
         payload={
-            "id": household.id,
+            "id": pk(household),
             "region_code": region_code,
             "category": category.value,
             "members": len(rows),

@@ -32,6 +32,7 @@ from app.persistence.tables import (
     Payment,
     PayoutBatch,
     PayoutBatchLine,
+    pk,
 )
 from app.workflow import audit
 from app.workflow.applications import load_application, transition
@@ -101,7 +102,8 @@ async def create_form(
                 current_status=application.status,
             )
         household = await session.get(Household, application.household_id)
-        assert household is not None
+        if household is None:
+            raise NotFound(f"申请 {application_id} 的家庭不存在。")
         applications.append((application, household))
 
     form = DisbursementForm(
@@ -114,11 +116,10 @@ async def create_form(
     )
     session.add(form)
     await session.flush()
-    assert form.id is not None
     payments = [
         Payment(
-            application_id=application.id or 0,
-            form_id=form.id,
+            application_id=pk(application),
+            form_id=pk(form),
             amount_fen=application.approved_fen or 0,
             payee_name=household.bank_account_name,
             bank_name=household.bank_name,
@@ -141,12 +142,12 @@ async def create_form(
         at=now,
         action="disbursement_form.create",
         entity_type="disbursement_form",
-        entity_id=form.id,
+        entity_id=pk(form),
         to_status=form.status,
         details={"payments": len(payments), "total": str(Money(form.total_fen))},
         event_type="disbursement_form.created",
         entity_version=form.version,
-        payload={"id": form.id, "total": str(Money(form.total_fen))},
+        payload={"id": pk(form), "total": str(Money(form.total_fen))},
     )
     return form, payments
 
@@ -191,23 +192,22 @@ async def sign_form(
         raise PermissionDenied("只有经办人、社会救助分管领导和财务分管领导可以签批。")
     if form.status != FormStatus.OPEN:
         raise SignatureRefused("该发放审批单已签批完毕。", current_status=form.status)
-    assert form.id is not None
 
-    payments = await form_payments(session, form.id)
+    payments = await form_payments(session, pk(form))
     current = payload_digest(payments)
     if payload_sha256 != current or current != form.payload_sha256:
         raise PayloadChanged(
             "发放审批单内容与您核对的内容不一致，请重新核对后签批。",
             payload_sha256=current,
         )
-    existing = await form_signatures(session, form.id)
+    existing = await form_signatures(session, pk(form))
     if any(s.signer == actor.subject for s in existing):
         raise SignatureRefused("同一人只能在发放审批单上签批一次（须三人分别签批）。")
     if any(s.signer_role == actor.role for s in existing):
         raise SignatureRefused(f"{ROLE_TITLES_ZH[actor.role]}已签批。")
 
     signature = DisbursementSignature(
-        form_id=form.id,
+        form_id=pk(form),
         signer=actor.subject,
         signer_name=actor.display_name,
         signer_role=actor.role.value,
@@ -233,13 +233,13 @@ async def sign_form(
         at=now,
         action="disbursement_form.sign",
         entity_type="disbursement_form",
-        entity_id=form.id,
+        entity_id=pk(form),
         from_status=FormStatus.OPEN.value,
         to_status=form.status,
         details={"role": actor.role.value, "payload_sha256": current},
         event_type="disbursement_form.signed" if complete else None,
         entity_version=form.version,
-        payload={"id": form.id, "status": form.status},
+        payload={"id": pk(form), "status": form.status},
     )
     return signature
 
@@ -260,7 +260,7 @@ async def _payout_lines(session: AsyncSession, batch_id: int) -> list[PayoutLine
     return [
         PayoutLine(
             line_no=line.line_no,
-            reference=f"P{payment.id:08d}",
+            reference=f"P{pk(payment):08d}",
             payee_name=payment.payee_name,
             bank_name=payment.bank_name,
             account_no=payment.account_no,
@@ -311,11 +311,10 @@ async def build_batch(
     )
     session.add(batch)
     await session.flush()
-    assert batch.id is not None
     lines = [
         PayoutBatchLine(
-            batch_id=batch.id,
-            payment_id=payment.id or 0,
+            batch_id=pk(batch),
+            payment_id=pk(payment),
             line_no=number,
             amount_fen=payment.amount_fen,
         )
@@ -331,7 +330,7 @@ async def build_batch(
         raise Conflict("有款项已在其他代发批次中，请刷新后重试。") from exc
 
     content = TEMPLATES[template].render(
-        batch_id=batch.id, lines=await _payout_lines(session, batch.id)
+        batch_id=pk(batch), lines=await _payout_lines(session, pk(batch))
     )
     batch.file_sha256 = hashlib.sha256(content).hexdigest()
     await audit.record(
@@ -340,7 +339,7 @@ async def build_batch(
         at=now,
         action="payout_batch.build",
         entity_type="payout_batch",
-        entity_id=batch.id,
+        entity_id=pk(batch),
         to_status=batch.status,
         details={
             "lines": batch.line_count,
@@ -350,7 +349,7 @@ async def build_batch(
         event_type="payout_batch.built",
         entity_version=batch.version,
         payload={
-            "id": batch.id,
+            "id": pk(batch),
             "lines": batch.line_count,
             "total": str(Money(batch.total_fen)),
         },
@@ -358,7 +357,9 @@ async def build_batch(
     return BuiltBatch(batch, lines)
 
 
-async def load_batch(session: AsyncSession, actor: Principal, batch_id: int) -> PayoutBatch:
+async def load_batch(
+    session: AsyncSession, actor: Principal, batch_id: int
+) -> PayoutBatch:
     batch = await session.get(PayoutBatch, batch_id)
     if batch is None or not actor.can_see(batch.district_code):
         raise NotFound(f"代发批次 {batch_id} 不存在。")
@@ -376,9 +377,8 @@ async def batch_lines(session: AsyncSession, batch_id: int) -> list[PayoutBatchL
 
 async def batch_file(session: AsyncSession, batch: PayoutBatch) -> bytes:
     """The batch's file, re-rendered and proven equal to what was recorded."""
-    assert batch.id is not None
     content = TEMPLATES[batch.template].render(
-        batch_id=batch.id, lines=await _payout_lines(session, batch.id)
+        batch_id=pk(batch), lines=await _payout_lines(session, pk(batch))
     )
     if hashlib.sha256(content).hexdigest() != batch.file_sha256:
         raise Conflict("代发文件校验失败：内容与生成时记录的摘要不一致。")
@@ -393,14 +393,13 @@ async def acknowledge(
     batch.status = BatchStatus.ACKNOWLEDGED.value
     batch.acknowledged_at = now
     batch.version += 1
-    assert batch.id is not None
     await audit.record(
         session,
         actor=actor,
         at=now,
         action="payout_batch.acknowledge",
         entity_type="payout_batch",
-        entity_id=batch.id,
+        entity_id=pk(batch),
         from_status=BatchStatus.READY.value,
         to_status=batch.status,
     )
@@ -436,10 +435,9 @@ async def record_results(
     Every line is checked before any is applied, so a file with one bad line
     changes nothing and the bank is told which line to correct.
     """
-    assert batch.id is not None
-    lines = {line.line_no: line for line in await batch_lines(session, batch.id)}
+    lines = {line.line_no: line for line in await batch_lines(session, pk(batch))}
     payments = {
-        p.id: p
+        pk(p): p
         for p in await session.scalars(
             select(Payment).where(
                 col(Payment.id).in_([line.payment_id for line in lines.values()])
@@ -450,7 +448,9 @@ async def record_results(
     for result in results:
         line = lines.get(result.line_no)
         if line is None or f"P{line.payment_id:08d}" != result.reference:
-            errors.append({"line_no": result.line_no, "error": "与批次中的任何款项都不匹配"})
+            errors.append(
+                {"line_no": result.line_no, "error": "与批次中的任何款项都不匹配"}
+            )
         elif line.amount_fen != result.amount.fen:
             errors.append(
                 {
@@ -465,7 +465,8 @@ async def record_results(
     if errors:
         first = errors[0]
         raise ResultRejected(
-            f"第 {first['line_no']} 行：{first['error']}。整份结果未登记，请更正后重新上传。",
+            f"第 {first['line_no']} 行：{first['error']}。"
+            "整份结果未登记，请更正后重新上传。",
             lines=errors,
         )
 
@@ -486,14 +487,15 @@ async def record_results(
             payment.paid_at = now
             paid += result.amount
             application = await session.get(Application, payment.application_id)
-            assert application is not None
+            if application is None:
+                raise NotFound(f"款项 {pk(payment)} 对应的申请不存在。")
             await transition(
                 session,
                 application,
                 Action.MARK_PAID,
                 actor=actor,
                 now=now,
-                details={"payment_id": payment.id, "batch_id": batch.id},
+                details={"payment_id": pk(payment), "batch_id": pk(batch)},
             )
         else:
             failed += 1
@@ -515,15 +517,17 @@ async def record_results(
             at=now,
             action="payout_batch.results",
             entity_type="payout_batch",
-            entity_id=batch.id,
+            entity_id=pk(batch),
             to_status=batch.status,
             details={"applied": applied, "failed": failed, "paid_total": str(paid)},
             event_type="payout_batch.results",
             entity_version=batch.version,
-            payload={"id": batch.id, "status": batch.status, "paid_total": str(paid)},
+            payload={"id": pk(batch), "status": batch.status, "paid_total": str(paid)},
         )
     await session.flush()
-    return ResultSummary(applied=applied, unchanged=unchanged, paid_total=paid, failed=failed)
+    return ResultSummary(
+        applied=applied, unchanged=unchanged, paid_total=paid, failed=failed
+    )
 
 
 def _outcome(result: ResultLine) -> str:

@@ -17,7 +17,7 @@ from app.domain.parameters import (
 )
 from app.domain.regions import lineage
 from app.errors import Conflict
-from app.persistence.tables import DibaoStandard, Grant, PolicyParameter
+from app.persistence.tables import DibaoStandard, Grant, PolicyParameter, pk
 
 
 class ParameterMissing(Conflict):
@@ -35,7 +35,7 @@ async def parameter_versions(
     )
     versions = [
         ParameterVersion(
-            id=p.id or 0,
+            id=pk(p),
             name=p.name,
             region_code=p.region_code,
             valid_from=p.valid_from,
@@ -48,7 +48,7 @@ async def parameter_versions(
     )
     versions.extend(
         ParameterVersion(
-            id=s.id or 0,
+            id=pk(s),
             name=standard_parameter_name(s.area_type),
             region_code=s.region_code,
             valid_from=s.valid_from,
@@ -70,10 +70,13 @@ class ParameterBook:
         self.on = on
 
     def require(self, name: str) -> ParameterVersion:
-        found = resolve(self._versions, name=name, region_code=self.region_code, on=self.on)
+        found = resolve(
+            self._versions, name=name, region_code=self.region_code, on=self.on
+        )
         if found is None:
             raise ParameterMissing(
-                f"未配置 {self.on.isoformat()} 适用的政策参数「{name}」，请联系系统管理员。",
+                f"未配置 {self.on.isoformat()} 适用的政策参数「{name}」，"
+                "请联系系统管理员。",
                 parameter=name,
             )
         return found
@@ -110,4 +113,3 @@ async def prior_grants(
         for g in rows
         if g.application_id != exclude_application_id
     ]
-

@@ -74,9 +74,7 @@ _INTAKE = frozenset({Role.COMMUNITY_WORKER, Role.STREET_WORKER})
 # Who may take an application in the first place (the entry into the table).
 CREATE_ROLES = _INTAKE
 _STREET_REVIEW = frozenset({Role.STREET_WORKER, Role.STREET_LEADER})
-_DISTRICT_APPROVAL = frozenset(
-    {Role.DISTRICT_OFFICER, Role.DISTRICT_ASSISTANCE_LEADER}
-)
+_DISTRICT_APPROVAL = frozenset({Role.DISTRICT_OFFICER, Role.DISTRICT_ASSISTANCE_LEADER})
 _PUBLICITY = frozenset({Role.STREET_WORKER, Role.DISTRICT_OFFICER})
 
 EDGES: tuple[Edge, ...] = (
