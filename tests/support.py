@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from httpx import AsyncClient, Response
 
+from app.domain.idnumber import compose_id_number
 from app.seed import DEMO_CLIENTS, DEMO_PASSWORD
 
 COMMUNITY = "430204001001"  # 田心社区（示例）, where community1 works
 
 
 def id_number(region: str, birth: str, sequence: int) -> str:
-    """Build a checksum-valid 18-character ID number for test data."""
-    body = f"{region}{birth}{sequence:03d}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(d) * w for d, w in zip(body, weights, strict=True))
-    return body + "10X98765432"[total % 11]
+    """A checksum-valid ID number; ``birth`` is ``YYYYMMDD``."""
+    born = dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
+    return compose_id_number(region, born, sequence)
 
 
 class Api:

@@ -40,6 +40,12 @@ def normalise_id_number(raw: str) -> str:
     return text
 
 
+def compose_id_number(area: str, birth: dt.date, sequence: int) -> str:
+    """A checksum-valid number for demo and test data (never for real people)."""
+    body = f"{area}{birth:%Y%m%d}{sequence % 1000:03d}"
+    return body + str(ric.calc_check_digit(body + "0"))
+
+
 def birth_date_of(id_number: str) -> dt.date:
     return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
 

@@ -344,7 +344,7 @@ def _refuse_over_cap(check: AmountCheck) -> CapExceeded:
     return CapExceeded(
         "金额超过政策上限："
         + "".join(r.message_zh for r in check.results if not r.passed)
-        + f" 本次最多可批准 {check.allowed_max.grouped()} 元。",
+        + f"本次最多可批准 {check.allowed_max.grouped()} 元。",
         allowed_max=str(check.allowed_max),
         failed_rules=check.failed_rules,
         explanation=check.to_dict(),
