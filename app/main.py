@@ -13,6 +13,7 @@ from app.persistence.db import make_engine, make_sessionmaker
 from app.routers import (
     applications,
     auth,
+    calendar,
     disbursements,
     households,
     payouts,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         disbursements,
         payouts,
         policy,
+        calendar,
     ):
         app.include_router(module.router)
     return app

@@ -161,6 +161,9 @@ class Application(SQLModel, table=True):
     proposed_fen: int | None = Field(default=None, sa_type=BigInteger)
     approved_fen: int | None = Field(default=None, sa_type=BigInteger)
     decided_on: dt.date | None = None
+    accepted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Unknown while the official calendar of that year is not loaded.
+    investigation_due_on: dt.date | None = Field(default=None, index=True)
     publicity_starts_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     publicity_ends_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by: str = Field(max_length=64)
@@ -341,3 +344,17 @@ class PayoutBatchLine(SQLModel, table=True):
     result: str | None = Field(default=None, max_length=16)
     result_reason: str | None = Field(default=None, max_length=255)
     result_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CalendarDay(SQLModel, table=True):
+    """A holiday or an adjusted working day of a year loaded by an administrator."""
+
+    __tablename__ = "calendar_days"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    day: dt.date = Field(unique=True)
+    kind: str = Field(max_length=16)  # holiday / workday
+    note: str = Field(default="", max_length=255)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)

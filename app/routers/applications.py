@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel
 from app.auth.principal import Principal
+from app.clock import local_date
 from app.deps import CurrentPrincipal, NowDep, SessionDep
 from app.domain.catalog import (
     MATERIAL_TITLES_ZH,
@@ -115,6 +116,10 @@ class ApplicationPublic(OutputModel):
     proposed_amount: MoneyStr | None
     approved_amount: MoneyStr | None
     decided_on: dt.date | None
+    accepted_at: LocalDateTime | None
+    investigation_due_on: dt.date | None = Field(
+        description="R3.3 deadline; null while that year's calendar is not loaded."
+    )
     publicity_starts_at: LocalDateTime | None
     publicity_ends_at: LocalDateTime | None
     created_at: LocalDateTime
@@ -153,6 +158,8 @@ def application_public(application: Application) -> ApplicationPublic:
         proposed_amount=_money(application.proposed_fen),
         approved_amount=_money(application.approved_fen),
         decided_on=application.decided_on,
+        accepted_at=application.accepted_at,
+        investigation_due_on=application.investigation_due_on,
         publicity_starts_at=application.publicity_starts_at,
         publicity_ends_at=application.publicity_ends_at,
         created_at=application.created_at,
@@ -268,11 +275,16 @@ async def create_application(
 async def list_applications(
     principal: CurrentPrincipal,
     session: SessionDep,
+    at: NowDep,
     status: ApplicationStatus | None = None,
     assistance_type: AssistanceType | None = None,
     reason: Reason | None = None,
     household_id: int | None = None,
     region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+    overdue: Annotated[
+        bool,
+        Query(description="Only accepted applications past their investigation day."),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> Page[ApplicationPublic]:
@@ -292,6 +304,11 @@ async def list_applications(
         query = query.where(Application.reason == reason.value)
     if household_id is not None:
         query = query.where(Application.household_id == household_id)
+    if overdue:
+        query = query.where(
+            Application.status == ApplicationStatus.ACCEPTED.value,
+            col(Application.investigation_due_on) < local_date(at),
+        )
     if cursor is not None:
         query = query.where(col(Application.id) < decode_cursor(cursor))
     rows = list(

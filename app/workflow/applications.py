@@ -19,6 +19,7 @@ from sqlmodel import col, func, select
 
 from app.auth.principal import Principal
 from app.clock import local_date
+from app.domain.calendar import CalendarUnknown
 from app.domain.caps import AmountCheck, check_amount
 from app.domain.catalog import (
     MATERIAL_TITLES_ZH,
@@ -49,6 +50,7 @@ from app.persistence.tables import (
     pk,
 )
 from app.workflow import audit
+from app.workflow.calendar import working_calendar
 from app.workflow.households import load_household
 from app.workflow.policy_inputs import parameter_book, prior_grants
 from app.workflow.states import ApplicationStatus
@@ -230,7 +232,35 @@ async def accept(
             f"材料不全，不能受理。请申请人补齐：{_materials_text(missing)}。",
             missing_materials=[m.value for m in missing],
         )
-    await transition(session, application, Action.ACCEPT, actor=actor, now=now)
+    due = await investigation_due_on(session, application, accepted_on=local_date(now))
+    await transition(
+        session,
+        application,
+        Action.ACCEPT,
+        actor=actor,
+        now=now,
+        details={"investigation_due_on": None if due is None else due.isoformat()},
+        accepted_at=now,
+        investigation_due_on=due,
+    )
+
+
+async def investigation_due_on(
+    session: AsyncSession, application: Application, *, accepted_on: dt.date
+) -> dt.date | None:
+    """R3.3: the last day for the investigation, or ``None`` if unknowable.
+
+    A year whose official calendar is not loaded yet gives no date rather
+    than a guess; intake is not held up for it, and the missing calendar is
+    reported where administrators look (the calendar endpoint).
+    """
+    book = await parameter_book(session, application.region_code, accepted_on)
+    days = book.integer(ParameterName.INVESTIGATION_WORKING_DAYS)
+    calendar = await working_calendar(session)
+    try:
+        return calendar.add_working_days(accepted_on, days)
+    except CalendarUnknown:
+        return None
 
 
 async def return_for_materials(
