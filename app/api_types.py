@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+from fastapi import Path, Query
 from pydantic import (
     AfterValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     PlainValidator,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic import BaseModel as _BaseModel
 
@@ -65,10 +68,35 @@ def _valid_id_number(value: str) -> str:
 IdNumber = Annotated[str, AfterValidator(_valid_id_number)]
 
 
+# Row ids fit the 32-bit integer columns; a larger number cannot name a row.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
 class InputModel(_BaseModel):
     """Request bodies: unknown fields are refused, so no side door sets a status."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store U+0000 in text; refuse it as input, not as a 500.
+        if _has_nul(value):
+            raise ValueError("不能包含空字符（U+0000）")
+        return value
 
 
 class OutputModel(_BaseModel):

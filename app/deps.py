@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.auth.tokens import decode_access_token
 from app.clock import Clock
-from app.domain.roles import Role
+from app.domain.roles import MACHINE_ROLES, Role
 from app.errors import AuthenticationFailed, PermissionDenied
 from app.persistence.db import unit_of_work
 from app.persistence.tables import MachineClient, User
@@ -60,17 +60,21 @@ async def get_principal(
         raise AuthenticationFailed()
     principal = decode_access_token(token, settings=settings)
 
-    # A disabled account loses access at once, not when its token expires.
+    # A disabled account loses access at once, not when its token expires;
+    # a changed role or region takes effect at once too.
     kind, _, key = principal.subject.partition(":")
-    if kind == "user" and key.isdigit():
-        user = await session.get(User, int(key))
-        active = user is not None and user.active and user.role == principal.role
-    elif kind == "client":
-        client = await session.get(MachineClient, int(key)) if key.isdigit() else None
-        active = client is not None and client.active
-    else:
-        active = False
-    if not active:
+    account: User | MachineClient | None = None
+    if key.isdigit() and int(key) <= 2**31 - 1:
+        if kind == "user":
+            account = await session.get(User, int(key))
+        elif kind == "client":
+            account = await session.get(MachineClient, int(key))
+    if (
+        account is None
+        or not account.active
+        or account.role != principal.role
+        or account.region_code != principal.region_code
+    ):
         raise AuthenticationFailed()
     return principal
 
@@ -89,3 +93,9 @@ def require_roles(
         return principal
 
     return _check
+
+
+# People who handle cases; machine clients (the bank, the provincial
+# platform) reach only their own endpoints, never case files.
+STAFF_ROLES = tuple(role for role in Role if role not in MACHINE_ROLES)
+Staff = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]

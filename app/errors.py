@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -134,6 +135,7 @@ def _problem(
 
 
 _STATUS_DETAIL_ZH = {
+    400: "请求内容无法解析，请检查格式后重试。",
     401: "未登录或登录已失效，请重新登录。",
     403: "您无权执行此操作。",
     404: "请求的资源不存在。",
@@ -142,8 +144,19 @@ _STATUS_DETAIL_ZH = {
 }
 
 
+_LOCATIONS = ("body", "query", "path", "header", "cookie", "form")
+
+
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in loc if part not in ("body",))
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts)
+
+
+def _message(error: dict[str, Any]) -> str:
+    # Pydantic prefixes messages of custom validators; the clerk needs only ours.
+    return str(error.get("msg", "")).removeprefix("Value error, ")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -160,13 +173,25 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(
         _request: Request, exc: RequestValidationError
     ) -> JSONResponse:
+        raw = list(exc.errors())
+        if any(err.get("type") == "json_invalid" for err in raw):
+            return JSONResponse(
+                _problem(
+                    422,
+                    "invalid_json",
+                    "Invalid JSON",
+                    "请求体不是有效的 JSON，请检查格式后重试。",
+                ),
+                status_code=422,
+                media_type=PROBLEM_JSON,
+            )
         errors = [
             {
                 "field": _field_path(err.get("loc", ())),
-                "message": str(err.get("msg", "")),
+                "message": _message(err),
                 "type": str(err.get("type", "")),
             }
-            for err in exc.errors()
+            for err in raw
         ]
         fields = "、".join(e["field"] for e in errors if e["field"]) or "请求"
         return JSONResponse(
@@ -178,6 +203,37 @@ def install_error_handlers(app: FastAPI) -> None:
                 errors=errors,
             ),
             status_code=422,
+            media_type=PROBLEM_JSON,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, _exc: DataError) -> JSONResponse:
+        # The database refused a value that passed validation (a number out
+        # of its column's range, a character it cannot store): the client's
+        # input, so a 4xx, and nothing was written.
+        return JSONResponse(
+            _problem(
+                422,
+                "invalid_input",
+                "Invalid input",
+                "提交的数据超出允许范围或含有无效字符，请检查后重试。",
+            ),
+            status_code=422,
+            media_type=PROBLEM_JSON,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+        # The traceback goes to the server log (without SQL parameters, see
+        # make_engine); the client gets no internals.
+        return JSONResponse(
+            _problem(
+                500,
+                "internal_error",
+                "Internal error",
+                "系统内部错误，请稍后重试；如持续出现，请联系系统管理员。",
+            ),
+            status_code=500,
             media_type=PROBLEM_JSON,
         )
 

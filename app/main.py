@@ -35,6 +35,7 @@ Errors are `application/problem+json` with a stable `code` and a Chinese
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.check_production()
     if clock is None:
         clock = OffsetClock() if settings.movable_clock else SystemClock()
 

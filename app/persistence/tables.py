@@ -135,8 +135,10 @@ class HouseholdMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="households.id", index=True)
     name: str = Field(max_length=64)
+    # One person belongs to one household, so caps cannot be doubled; the
+    # database enforces it even when two registrations race.
     # TODO: encrypt at rest with a keyed-hash blind index for lookups.
-    id_number: str = Field(max_length=18, index=True)
+    id_number: str = Field(max_length=18, unique=True)
     relation: str = Field(max_length=16)
     birth_date: dt.date
     is_applicant: bool = Field(default=False)

@@ -10,10 +10,18 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel
+from app.api_types import (
+    InputModel,
+    LocalDateTime,
+    MoneyStr,
+    OutputModel,
+    PathId,
+    QueryId,
+    RowId,
+)
 from app.auth.principal import Principal
 from app.clock import local_date
-from app.deps import CurrentPrincipal, NowDep, SessionDep
+from app.deps import CurrentPrincipal, NowDep, SessionDep, Staff
 from app.domain.catalog import (
     MATERIAL_TITLES_ZH,
     AssistanceType,
@@ -43,7 +51,7 @@ _ACTION_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
 class ApplicationCreate(InputModel):
-    household_id: int
+    household_id: RowId
     assistance_type: AssistanceType
     reason: Reason
     disease: Disease | None = None
@@ -273,13 +281,13 @@ async def create_application(
     responses=problem_responses(401, 422),
 )
 async def list_applications(
-    principal: CurrentPrincipal,
+    principal: Staff,
     session: SessionDep,
     at: NowDep,
     status: ApplicationStatus | None = None,
     assistance_type: AssistanceType | None = None,
     reason: Reason | None = None,
-    household_id: int | None = None,
+    household_id: QueryId = None,
     region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
     overdue: Annotated[
         bool,
@@ -326,7 +334,7 @@ async def list_applications(
     responses=problem_responses(401, 404),
 )
 async def get_application(
-    application_id: int, principal: CurrentPrincipal, session: SessionDep, at: NowDep
+    application_id: PathId, principal: Staff, session: SessionDep, at: NowDep
 ) -> ApplicationDetail:
     application = await flow.load_application(session, principal, application_id)
     return await application_detail(session, application, principal, at)
@@ -344,7 +352,7 @@ class IntakeDecision(InputModel):
     responses=_ACTION_ERRORS,
 )
 async def intake(
-    application_id: int,
+    application_id: PathId,
     body: IntakeDecision,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -377,7 +385,7 @@ class Resubmission(InputModel):
     responses=_ACTION_ERRORS,
 )
 async def resubmit(
-    application_id: int,
+    application_id: PathId,
     body: Resubmission,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -405,7 +413,7 @@ class InvestigationCreate(InputModel):
     responses=_ACTION_ERRORS,
 )
 async def investigate(
-    application_id: int,
+    application_id: PathId,
     body: InvestigationCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -439,7 +447,7 @@ class StreetOpinion(InputModel):
     responses=_ACTION_ERRORS,
 )
 async def street_opinion(
-    application_id: int,
+    application_id: PathId,
     body: StreetOpinion,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -485,7 +493,7 @@ class DistrictDecision(InputModel):
     responses=_ACTION_ERRORS,
 )
 async def district_decision(
-    application_id: int,
+    application_id: PathId,
     body: DistrictDecision,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -519,7 +527,7 @@ async def district_decision(
     responses=_ACTION_ERRORS,
 )
 async def start_publicity(
-    application_id: int, principal: CurrentPrincipal, session: SessionDep, at: NowDep
+    application_id: PathId, principal: CurrentPrincipal, session: SessionDep, at: NowDep
 ) -> ApplicationDetail:
     application = await flow.load_application(session, principal, application_id)
     await flow.start_publicity(session, application, actor=principal, now=at)
@@ -532,7 +540,7 @@ async def start_publicity(
     responses=_ACTION_ERRORS,
 )
 async def close_publicity(
-    application_id: int, principal: CurrentPrincipal, session: SessionDep, at: NowDep
+    application_id: PathId, principal: CurrentPrincipal, session: SessionDep, at: NowDep
 ) -> ApplicationDetail:
     application = await flow.load_application(session, principal, application_id)
     await flow.close_publicity(session, application, actor=principal, now=at)

@@ -9,7 +9,14 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel
+from app.api_types import (
+    InputModel,
+    LocalDateTime,
+    MoneyStr,
+    OutputModel,
+    PathId,
+    RowId,
+)
 from app.auth.principal import Principal
 from app.deps import NowDep, SessionDep, require_roles
 from app.domain.idnumber import mask_account
@@ -18,6 +25,7 @@ from app.domain.roles import ROLE_TITLES_ZH, Role
 from app.errors import problem_responses
 from app.persistence.tables import DisbursementForm, pk
 from app.workflow import payouts as flow
+from app.workflow.states import FormStatus
 
 router = APIRouter(prefix="/api/v1/disbursement-forms", tags=["disbursement"])
 
@@ -35,7 +43,7 @@ _DistrictStaff = Annotated[
 
 
 class FormCreate(InputModel):
-    application_ids: list[int] = Field(min_length=1, max_length=500)
+    application_ids: list[RowId] = Field(min_length=1, max_length=500)
 
 
 class FormPayment(OutputModel):
@@ -131,13 +139,13 @@ async def create_form(
     responses=problem_responses(401, 403),
 )
 async def list_forms(
-    principal: _DistrictStaff, session: SessionDep, status: str | None = None
+    principal: _DistrictStaff, session: SessionDep, status: FormStatus | None = None
 ) -> list[FormPublic]:
     query = select(DisbursementForm).where(
         col(DisbursementForm.district_code).startswith(principal.scope_prefix)
     )
     if status is not None:
-        query = query.where(DisbursementForm.status == status)
+        query = query.where(DisbursementForm.status == status.value)
     forms = await session.scalars(
         query.order_by(col(DisbursementForm.id).desc()).limit(200)
     )
@@ -150,7 +158,7 @@ async def list_forms(
     responses=problem_responses(401, 403, 404),
 )
 async def get_form(
-    form_id: int, principal: _DistrictStaff, session: SessionDep
+    form_id: PathId, principal: _DistrictStaff, session: SessionDep
 ) -> FormPublic:
     return await form_public(session, await flow.load_form(session, principal, form_id))
 
@@ -169,7 +177,7 @@ class SignatureCreate(InputModel):
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def sign_form(
-    form_id: int,
+    form_id: PathId,
     body: SignatureCreate,
     principal: _DistrictStaff,
     session: SessionDep,

@@ -6,14 +6,14 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
+from pydantic import Field, model_validator
 from sqlmodel import col, select
 
-from app.api_types import IdNumber, InputModel, LocalDateTime, OutputModel
+from app.api_types import IdNumber, InputModel, LocalDateTime, OutputModel, PathId
 from app.auth.principal import Principal
-from app.deps import CurrentPrincipal, NowDep, SessionDep, require_roles
+from app.deps import NowDep, SessionDep, Staff, require_roles
 from app.domain.catalog import AreaType, HouseholdCategory
-from app.domain.idnumber import mask_account, mask_id_number
+from app.domain.idnumber import birth_date_of, mask_account, mask_id_number
 from app.domain.roles import Role
 from app.errors import problem_responses
 from app.persistence.tables import Household, HouseholdMember, pk
@@ -33,8 +33,18 @@ class MemberCreate(InputModel):
     relation: str = Field(
         min_length=1, max_length=16, examples=["本人", "配偶", "子女"]
     )
-    birth_date: dt.date
+    birth_date: dt.date | None = Field(
+        default=None, description="Optional; when given it must match the ID number."
+    )
     is_applicant: bool = False
+
+    @model_validator(mode="after")
+    def _birth_date_matches_id(self) -> MemberCreate:
+        if self.birth_date is not None and self.birth_date != birth_date_of(
+            self.id_number
+        ):
+            raise ValueError("出生日期与身份证号码中的出生日期不一致")
+        return self
 
 
 class HouseholdCreate(InputModel):
@@ -132,7 +142,7 @@ async def create_household(
                 name=m.name,
                 id_number=m.id_number,
                 relation=m.relation,
-                birth_date=m.birth_date,
+                birth_date=birth_date_of(m.id_number),
                 is_applicant=m.is_applicant,
             )
             for m in body.members
@@ -147,7 +157,7 @@ async def create_household(
     responses=problem_responses(401, 422),
 )
 async def list_households(
-    principal: CurrentPrincipal,
+    principal: Staff,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
@@ -173,7 +183,7 @@ async def list_households(
     responses=problem_responses(401, 404),
 )
 async def get_household(
-    household_id: int, principal: CurrentPrincipal, session: SessionDep
+    household_id: PathId, principal: Staff, session: SessionDep
 ) -> HouseholdPublic:
     household = await flow.load_household(session, principal, household_id)
     return household_public(household, await flow.members_of(session, household_id))

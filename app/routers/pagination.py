@@ -8,6 +8,7 @@ from typing import Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 
+from app.api_types import MAX_ID
 from app.errors import InvalidInput
 
 
@@ -27,7 +28,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         kind, _, value = base64.urlsafe_b64decode(padded).decode().partition(":")
-        if kind != "id" or not value.isdigit():
+        if kind != "id" or not value.isdigit() or not 0 < int(value) <= MAX_ID:
             raise ValueError(cursor)
         return int(value)
     except ValueError as exc:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.adapters.bank_files import TEMPLATES
-from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel
+from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel, PathId
 from app.auth.principal import Principal
 from app.deps import NowDep, SessionDep, require_roles
 from app.domain.money import Money
@@ -131,7 +131,7 @@ async def list_batches(
     responses=problem_responses(401, 403, 404),
 )
 async def get_batch(
-    batch_id: int, principal: _Reader, session: SessionDep
+    batch_id: PathId, principal: _Reader, session: SessionDep
 ) -> BatchPublic:
     return await batch_public(
         session, await flow.load_batch(session, principal, batch_id)
@@ -148,7 +148,7 @@ async def get_batch(
     },
 )
 async def download_file(
-    batch_id: int, principal: _Reader, session: SessionDep
+    batch_id: PathId, principal: _Reader, session: SessionDep
 ) -> Response:
     batch = await flow.load_batch(session, principal, batch_id)
     template = TEMPLATES[batch.template]
@@ -171,7 +171,7 @@ async def download_file(
     responses=problem_responses(401, 403, 404),
 )
 async def acknowledge(
-    batch_id: int, principal: _Bank, session: SessionDep, at: NowDep
+    batch_id: PathId, principal: _Bank, session: SessionDep, at: NowDep
 ) -> BatchPublic:
     batch = await flow.load_batch(session, principal, batch_id)
     await flow.acknowledge(session, batch, actor=principal, now=at)
@@ -179,7 +179,7 @@ async def acknowledge(
 
 
 class ResultLineIn(InputModel):
-    line_no: int = Field(ge=1)
+    line_no: int = Field(ge=1, le=1_000_000)
     reference: str = Field(pattern=r"^P[0-9]{8,}$")
     amount: MoneyStr
     result: Literal["success", "failed"]
@@ -204,7 +204,7 @@ class ResultSummaryPublic(OutputModel):
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def upload_results(
-    batch_id: int,
+    batch_id: PathId,
     body: ResultUpload,
     principal: _Bank,
     session: SessionDep,

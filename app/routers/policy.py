@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from sqlmodel import col, select
 
@@ -22,7 +22,7 @@ from app.domain.parameters import (
 )
 from app.domain.regions import lineage
 from app.domain.roles import Role
-from app.errors import InvalidInput, NotFound, problem_responses
+from app.errors import InvalidInput, NotFound, PermissionDenied, problem_responses
 from app.persistence.tables import DibaoStandard, PolicyParameter, Region, pk
 from app.workflow import audit
 
@@ -69,6 +69,13 @@ def _parameter_public(p: PolicyParameter) -> ParameterPublic:
     )
 
 
+def _require_own_region(principal: Principal, region_code: str) -> None:
+    # A district administrator sets district values; the province's defaults
+    # belong to the province.
+    if not principal.can_see(region_code):
+        raise PermissionDenied("只能为本辖区设置政策参数。")
+
+
 def _visible_codes(principal: Principal, region_code: str | None) -> list[str] | None:
     """Parameters apply down the tree: a district sees its own and its ancestors'."""
     if region_code is None:
@@ -85,7 +92,7 @@ async def list_parameters(
     principal: CurrentPrincipal,
     session: SessionDep,
     name: ParameterName | None = None,
-    region_code: str | None = None,
+    region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> list[ParameterPublic]:
     query = select(PolicyParameter)
     codes = _visible_codes(principal, region_code)
@@ -115,6 +122,7 @@ async def create_parameter(
 ) -> ParameterPublic:
     if await session.get(Region, body.region_code) is None:
         raise NotFound(f"行政区划 {body.region_code} 不存在。")
+    _require_own_region(principal, body.region_code)
     try:
         value = validate_value(body.name, body.value)
     except InvalidParameterValue as exc:
@@ -190,7 +198,9 @@ def _standard_public(s: DibaoStandard) -> StandardPublic:
     responses=problem_responses(401),
 )
 async def list_standards(
-    principal: CurrentPrincipal, session: SessionDep, region_code: str | None = None
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> list[StandardPublic]:
     query = select(DibaoStandard)
     codes = _visible_codes(principal, region_code)
@@ -218,6 +228,7 @@ async def create_standard(
 ) -> StandardPublic:
     if await session.get(Region, body.region_code) is None:
         raise NotFound(f"行政区划 {body.region_code} 不存在。")
+    _require_own_region(principal, body.region_code)
     if body.monthly_amount.fen <= 0:
         raise InvalidInput("低保标准须大于 0。", field="monthly_amount")
     row = DibaoStandard(

@@ -7,6 +7,7 @@ from sqlmodel import col, select
 
 from app.api_types import OutputModel
 from app.deps import CurrentPrincipal, SessionDep
+from app.domain.regions import RegionLevel
 from app.errors import problem_responses
 from app.persistence.tables import Region
 
@@ -27,10 +28,10 @@ class RegionPublic(OutputModel):
     responses=problem_responses(401),
 )
 async def list_regions(
-    principal: CurrentPrincipal, session: SessionDep, level: str | None = None
+    principal: CurrentPrincipal, session: SessionDep, level: RegionLevel | None = None
 ) -> list[RegionPublic]:
     query = select(Region).where(col(Region.code).startswith(principal.scope_prefix))
     if level is not None:
-        query = query.where(Region.level == level)
+        query = query.where(Region.level == level.value)
     rows = await session.scalars(query.order_by(col(Region.code)))
     return [RegionPublic.model_validate(r) for r in rows]

@@ -12,9 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, func, select
 
 from app.auth.principal import Principal
@@ -35,7 +33,6 @@ from app.domain.money import Money
 from app.domain.parameters import ParameterName
 from app.errors import (
     CapExceeded,
-    ConcurrentUpdate,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -55,6 +52,7 @@ from app.workflow.households import load_household
 from app.workflow.policy_inputs import parameter_book, prior_grants
 from app.workflow.states import ApplicationStatus
 from app.workflow.transitions import CREATE_ROLES, Action, edge_for
+from app.workflow.versioning import compare_and_set
 
 
 class MaterialsIncomplete(InvalidInput):
@@ -109,25 +107,9 @@ async def transition(
     """
     edge = edge_for(application, action, actor.role, now)
     source = application.status
-    expected = application.version
-    values = {
-        **changes,
-        "status": edge.target.value,
-        "updated_at": now,
-        "version": expected + 1,
-    }
-    result = await session.execute(
-        update(Application)
-        .where(
-            col(Application.id) == pk(application), col(Application.version) == expected
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    await compare_and_set(
+        session, application, **changes, status=edge.target.value, updated_at=now
     )
-    if getattr(result, "rowcount", 0) != 1:
-        raise ConcurrentUpdate()
-    for key, value in values.items():
-        set_committed_value(application, key, value)
 
     await audit.record(
         session,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
 from app.auth.principal import Principal
+from app.clock import local_date
 from app.domain.catalog import AreaType, HouseholdCategory
 from app.domain.regions import RegionLevel
 from app.errors import Conflict, InvalidInput, NotFound
@@ -18,6 +20,9 @@ from app.workflow import audit
 
 class MemberInOtherHousehold(Conflict):
     code = "member_in_other_household"
+
+    def __init__(self) -> None:
+        super().__init__("有家庭成员已登记在其他家庭中，请先核实户籍信息。")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,9 @@ async def create_household(
         raise InvalidInput("家庭须登记到社区或村一级。", field="region_code")
     if sum(m.is_applicant for m in members) != 1:
         raise InvalidInput("家庭成员中须有且仅有一名申请人。", field="members")
+    today = local_date(now)
+    if any(m.birth_date > today for m in members):
+        raise InvalidInput("身份证号码中的出生日期晚于今天，请核对。", field="members")
     ids = [m.id_number for m in members]
     if len(set(ids)) != len(ids):
         raise InvalidInput("家庭成员身份证号码重复。", field="members")
@@ -62,8 +70,7 @@ async def create_household(
         .where(col(HouseholdMember.id_number).in_(ids))
     )
     if taken:
-        # One person belongs to one household, so that caps cannot be doubled.
-        raise MemberInOtherHousehold("有家庭成员已登记在其他家庭中，请先核实户籍信息。")
+        raise MemberInOtherHousehold()
 
     household = Household(
         region_code=region_code,
@@ -92,6 +99,11 @@ async def create_household(
         for m in members
     ]
     session.add_all(rows)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # A concurrent registration of the same person won the race.
+        raise MemberInOtherHousehold() from exc
     await audit.record(
         session,
         actor=actor,

@@ -37,12 +37,14 @@ from app.persistence.tables import (
 from app.workflow import audit
 from app.workflow.applications import load_application, transition
 from app.workflow.states import (
+    STATUS_TITLES_ZH,
     ApplicationStatus,
     BatchStatus,
     FormStatus,
     PaymentStatus,
 )
 from app.workflow.transitions import Action
+from app.workflow.versioning import compare_and_set
 
 SIGNER_ROLES: tuple[Role, ...] = (
     Role.DISTRICT_OFFICER,
@@ -97,7 +99,9 @@ async def create_form(
         application = await load_application(session, actor, application_id)
         if application.status != ApplicationStatus.AWAITING_PAYMENT:
             raise Conflict(
-                f"申请 {application_id} 尚未公示期满，不能列入发放审批单。",
+                f"申请 {application_id} 当前状态为「"
+                f"{STATUS_TITLES_ZH[ApplicationStatus(application.status)]}」，"
+                "只有公示期满待发放的申请才能列入发放审批单。",
                 application_id=application_id,
                 current_status=application.status,
             )
@@ -206,6 +210,15 @@ async def sign_form(
     if any(s.signer_role == actor.role for s in existing):
         raise SignatureRefused(f"{ROLE_TITLES_ZH[actor.role]}已签批。")
 
+    # The form's version serialises its signers: of two leaders signing at
+    # once, one wins and the other is asked to retry, so the third signature
+    # always sees the other two and completes the form.
+    complete = len(existing) + 1 == len(SIGNER_ROLES)
+    await compare_and_set(
+        session,
+        form,
+        status=(FormStatus.SIGNED if complete else FormStatus.OPEN).value,
+    )
     signature = DisbursementSignature(
         form_id=pk(form),
         signer=actor.subject,
@@ -220,10 +233,7 @@ async def sign_form(
     except IntegrityError as exc:
         raise SignatureRefused(f"{ROLE_TITLES_ZH[actor.role]}已签批。") from exc
 
-    complete = len(existing) + 1 == len(SIGNER_ROLES)
     if complete:
-        form.status = FormStatus.SIGNED.value
-        form.version += 1
         for payment in payments:
             payment.status = PaymentStatus.SIGNED.value
             payment.version += 1
@@ -389,10 +399,10 @@ async def acknowledge(
     session: AsyncSession, batch: PayoutBatch, *, actor: Principal, now: dt.datetime
 ) -> None:
     if batch.status != BatchStatus.READY:
-        return  # acknowledging twice changes nothing
-    batch.status = BatchStatus.ACKNOWLEDGED.value
-    batch.acknowledged_at = now
-    batch.version += 1
+        return  # acknowledging twice, or after results, changes nothing
+    await compare_and_set(
+        session, batch, status=BatchStatus.ACKNOWLEDGED.value, acknowledged_at=now
+    )
     await audit.record(
         session,
         actor=actor,
@@ -445,9 +455,14 @@ async def record_results(
         )
     }
     errors: list[dict[str, object]] = []
+    seen: set[int] = set()
     for result in results:
         line = lines.get(result.line_no)
-        if line is None or f"P{line.payment_id:08d}" != result.reference:
+        if result.line_no in seen:
+            errors.append(
+                {"line_no": result.line_no, "error": "同一行在结果中重复出现"}
+            )
+        elif line is None or f"P{line.payment_id:08d}" != result.reference:
             errors.append(
                 {"line_no": result.line_no, "error": "与批次中的任何款项都不匹配"}
             )
@@ -462,6 +477,7 @@ async def record_results(
             errors.append({"line_no": result.line_no, "error": "与已登记的结果矛盾"})
         elif not result.success and not result.reason:
             errors.append({"line_no": result.line_no, "error": "失败的款项须注明原因"})
+        seen.add(result.line_no)
     if errors:
         first = errors[0]
         raise ResultRejected(
@@ -470,6 +486,16 @@ async def record_results(
             lines=errors,
         )
 
+    # Results imply receipt; the batch's version also stops two uploads of
+    # the same results from both applying them.
+    await compare_and_set(
+        session,
+        batch,
+        status=BatchStatus.ACKNOWLEDGED.value
+        if batch.status == BatchStatus.READY
+        else batch.status,
+        acknowledged_at=batch.acknowledged_at or now,
+    )
     applied = unchanged = failed = 0
     paid = Money.zero()
     for result in results:
@@ -510,7 +536,6 @@ async def record_results(
         batch.status = BatchStatus.RECONCILED.value
         batch.reconciled_at = batch.reconciled_at or now
     if applied:
-        batch.version += 1
         await audit.record(
             session,
             actor=actor,
