@@ -7,6 +7,7 @@ from typing import Any
 
 from httpx import AsyncClient, Response
 
+from app.clock import OffsetClock
 from app.domain.idnumber import compose_id_number
 from app.seed import DEMO_CLIENTS, DEMO_PASSWORD
 
@@ -88,3 +89,57 @@ class Api:
             "POST", "/api/v1/households", who="community1", json=body, status=201
         )
         return result
+
+
+FULL_MATERIALS = [
+    "application_form",
+    "id_card_copy",
+    "household_register_copy",
+    "hardship_evidence",
+]
+
+
+async def awaiting_payment(
+    api: Api, clock: OffsetClock, *, seq: int, amount: str, account: str
+) -> int:
+    """A one-person household's application taken to the end of publicity."""
+    household = await api.household(
+        members=[("韩六", id_number("430204", "19750505", seq), "本人", "1975-05-05")],
+        account=account,
+    )
+    created = await api.ok(
+        "POST",
+        "/api/v1/applications",
+        who="community1",
+        status=201,
+        json={
+            "household_id": household["id"],
+            "assistance_type": "emergency",
+            "reason": "accident",
+            "description": "意外事故",
+            "requested_amount": amount,
+            "materials": FULL_MATERIALS,
+        },
+    )
+    app_id = int(created["id"])
+    base = f"/api/v1/applications/{app_id}"
+    steps: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("community1", "/intake", {"decision": "accept"}),
+        (
+            "community1",
+            "/investigation",
+            {"home_visit_done": True, "monthly_income_per_capita": "0.00"},
+        ),
+        (
+            "street1",
+            "/street-opinion",
+            {"decision": "eligible", "proposed_amount": amount},
+        ),
+        ("officer1", "/district-decision", {"decision": "approve"}),
+        ("street1", "/publicity/start", None),
+    ]
+    for who, path, body in steps:
+        await api.ok("POST", base + path, who=who, json=body)
+    clock.advance(dt.timedelta(days=7))
+    await api.ok("POST", base + "/publicity/close", who="street1")
+    return app_id

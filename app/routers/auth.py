@@ -51,6 +51,9 @@ async def issue_token(
 ) -> TokenResponse:
     """OAuth2 token endpoint: ``password`` for people, ``client_credentials``
     for the bank and the provincial platform."""
+    fields = (grant_type, username, password, client_id, client_secret)
+    if any(value and "\x00" in value for value in fields):
+        raise InvalidInput("登录信息含有无效字符。", field="username")
     if grant_type == "password":
         if not username or not password:
             raise InvalidInput("请输入用户名和密码。", field="username")

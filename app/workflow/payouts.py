@@ -527,6 +527,8 @@ async def record_results(
             failed += 1
             # The line leaves the live set so that the payment, once the
             # account is corrected, can go into a new batch.
+            # TODO: account correction (which voids and re-collects the
+            # signatures) and re-batching of failed payments.
             line.live = False
             payment.status = PaymentStatus.FAILED.value
             payment.failure_reason = result.reason

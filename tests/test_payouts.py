@@ -1,0 +1,161 @@
+"""Signatures and bank results under races and mistakes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from app.clock import OffsetClock
+from tests.support import Api, awaiting_payment
+
+
+async def _signed_batch(api: Api, clock: OffsetClock) -> dict[str, Any]:
+    app_id = await awaiting_payment(
+        api, clock, seq=81, amount="900.00", account="6217000000008100"
+    )
+    form = await api.ok(
+        "POST",
+        "/api/v1/disbursement-forms",
+        who="officer1",
+        status=201,
+        json={"application_ids": [app_id]},
+    )
+    for signer in ("officer1", "assistlead1", "financelead1"):
+        await api.ok(
+            "POST",
+            f"/api/v1/disbursement-forms/{form['id']}/signatures",
+            who=signer,
+            status=201,
+            json={"payload_sha256": form["payload_sha256"]},
+        )
+    batch: dict[str, Any] = await api.ok(
+        "POST", "/api/v1/payout-batches", who="officer1", status=201, json={}
+    )
+    return batch
+
+
+async def test_two_leaders_signing_at_once_still_complete_the_form(
+    api: Api, clock: OffsetClock
+) -> None:
+    app_id = await awaiting_payment(
+        api, clock, seq=82, amount="700.00", account="6217000000008200"
+    )
+    form = await api.ok(
+        "POST",
+        "/api/v1/disbursement-forms",
+        who="officer1",
+        status=201,
+        json={"application_ids": [app_id]},
+    )
+    url = f"/api/v1/disbursement-forms/{form['id']}/signatures"
+    body = {"payload_sha256": form["payload_sha256"]}
+    await api.ok("POST", url, who="officer1", status=201, json=body)
+
+    leaders = ("assistlead1", "financelead1")
+    responses = await asyncio.gather(
+        *(api.call("POST", url, who=who, json=body) for who in leaders)
+    )
+    for who, response in zip(leaders, responses, strict=True):
+        if response.status_code == 409:
+            # The loser of the race is asked to retry, and the retry completes.
+            assert response.json()["code"] == "concurrent_update"
+            await api.ok("POST", url, who=who, status=201, json=body)
+        else:
+            assert response.status_code == 201
+
+    final = await api.ok(
+        "GET", f"/api/v1/disbursement-forms/{form['id']}", who="officer1"
+    )
+    assert final["status"] == "signed"
+    assert len(final["signatures"]) == 3
+    assert [p["status"] for p in final["payments"]] == ["signed"]
+
+
+async def test_a_result_file_naming_a_line_twice_is_refused_whole(
+    api: Api, clock: OffsetClock
+) -> None:
+    batch = await _signed_batch(api, clock)
+    line = batch["lines"][0]
+    reference = f"P{line['payment_id']:08d}"
+    url = f"/api/v1/payout-batches/{batch['id']}/results"
+
+    response = await api.call(
+        "POST",
+        url,
+        who="bank-demo",
+        json={
+            "lines": [
+                {
+                    "line_no": 1,
+                    "reference": reference,
+                    "amount": "900.00",
+                    "result": "success",
+                },
+                {
+                    "line_no": 1,
+                    "reference": reference,
+                    "amount": "900.00",
+                    "result": "failed",
+                    "reason": "账户冻结",
+                },
+            ]
+        },
+    )
+
+    assert response.status_code == 422
+    assert response.json()["lines"] == [
+        {"line_no": 1, "error": "同一行在结果中重复出现"}
+    ]
+    after = await api.ok(
+        "GET", f"/api/v1/payout-batches/{batch['id']}", who="bank-demo"
+    )
+    assert after["lines"][0]["result"] is None
+    assert after["status"] == "ready"
+
+
+async def test_results_imply_receipt_and_a_wrong_amount_names_its_line(
+    api: Api, clock: OffsetClock
+) -> None:
+    batch = await _signed_batch(api, clock)
+    reference = f"P{batch['lines'][0]['payment_id']:08d}"
+    url = f"/api/v1/payout-batches/{batch['id']}/results"
+
+    wrong = await api.call(
+        "POST",
+        url,
+        who="bank-demo",
+        json={
+            "lines": [
+                {
+                    "line_no": 1,
+                    "reference": reference,
+                    "amount": "90.00",
+                    "result": "success",
+                }
+            ]
+        },
+    )
+    assert wrong.status_code == 422
+    assert "第 1 行" in wrong.json()["detail"]
+    assert "900.00" in wrong.json()["detail"]
+
+    done = await api.ok(
+        "POST",
+        url,
+        who="bank-demo",
+        json={
+            "lines": [
+                {
+                    "line_no": 1,
+                    "reference": reference,
+                    "amount": "900.00",
+                    "result": "failed",
+                    "reason": "账户已销户",
+                }
+            ]
+        },
+    )
+    assert done["failed"] == 1
+    assert done["batch"]["status"] == "reconciled"
+    assert done["batch"]["acknowledged_at"] is not None
+    assert done["batch"]["lines"][0]["result_reason"] == "账户已销户"
