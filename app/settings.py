@@ -38,9 +38,6 @@ class Settings(BaseSettings):
     jwt_audience: str = Field(default="linshi-jiuzhu-api", alias="JWT_AUDIENCE")
     access_token_minutes: int = Field(default=30, ge=1, le=30)
 
-    # Where generated bank files are kept for download and inspection.
-    payout_dir: Path = Field(default=PROJECT_ROOT / "var" / "payouts")
-
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

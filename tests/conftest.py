@@ -77,7 +77,7 @@ def clock() -> OffsetClock:
 
 @pytest.fixture
 async def app(
-    engine: AsyncEngine, database_url: str, clock: OffsetClock, tmp_path: Path
+    engine: AsyncEngine, database_url: str, clock: OffsetClock
 ) -> AsyncIterator[FastAPI]:
     await _reset(engine)
     sessionmaker = make_sessionmaker(engine)
@@ -89,7 +89,6 @@ async def app(
         APP_ENV=Environment.TEST,
         DATABASE_URL=database_url,
         JWT_SECRET="test-secret-" + "x" * 32,
-        payout_dir=tmp_path / "payouts",
     )
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):

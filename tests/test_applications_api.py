@@ -24,6 +24,9 @@ async def _apply(api: Api, household_id: int, amount: str, reason: str) -> int:
             "household_id": household_id,
             "assistance_type": "emergency",
             "reason": reason,
+            "district_recognition": "石民救认〔2026〕1号"
+            if reason == "other_hardship"
+            else None,
             "description": "突发困难",
             "requested_amount": amount,
             "materials": FULL_MATERIALS,

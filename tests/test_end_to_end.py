@@ -135,7 +135,19 @@ async def test_three_cases_run_from_application_to_bank_payout(
         "dibao_standard.urban",
         "per_case_multiple",
         "annual_multiple",
+        "max_same_reason_per_year",
+        "year_window",
+        "street_approval_limit",
     }
+    assert [r["rule"] for r in explanation["rules"]] == [
+        "R1.1a",
+        "R2.1",
+        "R2.2",
+        "R2.3",
+        "R2.4",
+        "R3.5",
+    ]
+    assert approved["decisions"][-1]["approval_level"] == "district"
     closed = await _publicise(api, clock, a1)
     assert closed["status"] == "awaiting_payment"
 

@@ -8,10 +8,7 @@ tree walk.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
-
-_CODE = re.compile(r"^[0-9]{12}$")
 
 
 class RegionLevel(StrEnum):
@@ -29,10 +26,6 @@ _PREFIX_LENGTH = {
     RegionLevel.STREET: 9,
     RegionLevel.COMMUNITY: 12,
 }
-
-
-def is_region_code(code: str) -> bool:
-    return bool(_CODE.fullmatch(code))
 
 
 def level_of(code: str) -> RegionLevel:

@@ -20,7 +20,6 @@ class Role(StrEnum):
 
 MACHINE_ROLES = frozenset({Role.BANK, Role.PROVINCE_PLATFORM})
 
-STREET_ROLES = frozenset({Role.STREET_WORKER, Role.STREET_LEADER})
 DISTRICT_ROLES = frozenset(
     {
         Role.DISTRICT_OFFICER,

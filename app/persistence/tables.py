@@ -154,6 +154,16 @@ class Application(SQLModel, table=True):
     assistance_type: str = Field(max_length=16)
     reason: str = Field(max_length=32)
     disease: str | None = Field(default=None, max_length=48)
+    # R1.1b: the ill member and the diagnosis date (the child-age rule).
+    patient_member_id: int | None = Field(
+        default=None, foreign_key="household_members.id"
+    )
+    diagnosed_on: dt.date | None = None
+    # R1.1c: the reference of the district's recognition decision.
+    district_recognition: str | None = Field(default=None, max_length=128)
+    # R2.5: ordinary temporary assistance or the 救急难 pool.
+    pool: str = Field(default="ordinary", max_length=16)
+    special_programme: str | None = Field(default=None, max_length=16)
     description: str = Field(max_length=2000)
     requested_fen: int = Field(sa_type=BigInteger)
     household_size: int
@@ -200,6 +210,8 @@ class Decision(SQLModel, table=True):
     stage: str = Field(max_length=32)  # street_opinion / district_decision
     outcome: str = Field(max_length=16)  # eligible / approved / refused
     amount_fen: int | None = Field(default=None, sa_type=BigInteger)
+    # R3.5 as evaluated for this decision: street or district.
+    approval_level: str | None = Field(default=None, max_length=16)
     reasons: str = Field(default="", max_length=2000)
     explanation: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     decided_by: str = Field(max_length=64)
@@ -219,6 +231,8 @@ class Grant(SQLModel, table=True):
     household_size: int
     reason: str = Field(max_length=32)
     pool: str = Field(default="ordinary", max_length=16)
+    # R2.5: the departments' shares of a 救急难 grant ([{department, amount}]).
+    departments: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
     active: bool = Field(default=True)
 
 

@@ -29,6 +29,7 @@ from app.domain.catalog import (
     Material,
     Reason,
 )
+from app.domain.eligibility import DepartmentShare, Pool, SpecialProgramme
 from app.domain.money import Money
 from app.domain.regions import scope_prefix
 from app.errors import InvalidInput, problem_responses
@@ -50,11 +51,29 @@ router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 _ACTION_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
-class ApplicationCreate(InputModel):
-    household_id: RowId
+class CaseFacts(InputModel):
+    """The facts of a case the policy rules read (R1, R2.5)."""
+
     assistance_type: AssistanceType
     reason: Reason
     disease: Disease | None = None
+    patient_member_id: RowId | None = Field(
+        default=None, description="The ill member (R1.1b child illnesses)."
+    )
+    diagnosed_on: dt.date | None = None
+    district_recognition: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Reference of the district's recognition decision (R1.1c).",
+    )
+    pool: Pool = Field(
+        default=Pool.ORDINARY, description="ordinary, or the 救急难 pool (R2.5)."
+    )
+    special_programme: SpecialProgramme | None = None
+
+
+class ApplicationCreate(CaseFacts):
+    household_id: RowId
     description: str = Field(min_length=1, max_length=2000)
     requested_amount: MoneyStr
     materials: list[Material] = Field(
@@ -81,6 +100,7 @@ class DecisionPublic(OutputModel):
     stage: str
     outcome: str
     amount: MoneyStr | None
+    approval_level: str | None
     reasons: str
     explanation: dict[str, Any]
     decided_by: str
@@ -114,6 +134,11 @@ class ApplicationPublic(OutputModel):
     assistance_type: AssistanceType
     reason: Reason
     disease: Disease | None
+    patient_member_id: int | None
+    diagnosed_on: dt.date | None
+    district_recognition: str | None
+    pool: Pool
+    special_programme: SpecialProgramme | None
     description: str
     requested_amount: MoneyStr
     household_size: int
@@ -156,6 +181,13 @@ def application_public(application: Application) -> ApplicationPublic:
         assistance_type=AssistanceType(application.assistance_type),
         reason=Reason(application.reason),
         disease=None if application.disease is None else Disease(application.disease),
+        patient_member_id=application.patient_member_id,
+        diagnosed_on=application.diagnosed_on,
+        district_recognition=application.district_recognition,
+        pool=Pool(application.pool),
+        special_programme=None
+        if application.special_programme is None
+        else SpecialProgramme(application.special_programme),
         description=application.description,
         requested_amount=Money(application.requested_fen),
         household_size=application.household_size,
@@ -226,6 +258,7 @@ async def application_detail(
                 stage=d.stage,
                 outcome=d.outcome,
                 amount=_money(d.amount_fen),
+                approval_level=d.approval_level,
                 reasons=d.reasons,
                 explanation=d.explanation,
                 decided_by=d.decided_by,
@@ -271,6 +304,11 @@ async def create_application(
         description=body.description,
         requested=body.requested_amount,
         materials=body.materials,
+        patient_member_id=body.patient_member_id,
+        diagnosed_on=body.diagnosed_on,
+        district_recognition=body.district_recognition,
+        pool=body.pool,
+        special_programme=body.special_programme,
     )
     return await application_detail(session, application, principal, at)
 
@@ -479,12 +517,22 @@ async def street_opinion(
     return await application_detail(session, application, principal, at)
 
 
+class DepartmentShareIn(InputModel):
+    department: str = Field(min_length=1, max_length=64)
+    amount: MoneyStr
+
+
 class DistrictDecision(InputModel):
     decision: Literal["approve", "refuse"]
     amount: MoneyStr | None = Field(
         default=None, description="Approved amount; the street's proposal if omitted."
     )
     opinion: str = Field(default="", max_length=2000)
+    departments: list[DepartmentShareIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="救急难 only (R2.5): each department's share of the amount.",
+    )
 
 
 @router.post(
@@ -508,6 +556,10 @@ async def district_decision(
             now=at,
             amount=body.amount,
             opinion=body.opinion,
+            departments=[
+                DepartmentShare(department=d.department, amount=d.amount)
+                for d in body.departments
+            ],
         )
     else:
         await flow.refuse(

@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from app.auth.principal import Principal
 from app.clock import local_date
 from app.domain.calendar import CalendarUnknown
-from app.domain.caps import AmountCheck, check_amount
 from app.domain.catalog import (
     MATERIAL_TITLES_ZH,
     REASON_TITLES_ZH,
@@ -29,10 +28,15 @@ from app.domain.catalog import (
     Reason,
     missing_materials,
 )
+from app.domain.eligibility import (
+    DepartmentShare,
+    Evaluation,
+    Pool,
+    SpecialProgramme,
+)
 from app.domain.money import Money
 from app.domain.parameters import ParameterName
 from app.errors import (
-    CapExceeded,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -42,14 +46,14 @@ from app.persistence.tables import (
     Decision,
     Grant,
     Household,
-    HouseholdMember,
     Investigation,
     pk,
 )
 from app.workflow import audit
 from app.workflow.calendar import working_calendar
-from app.workflow.households import load_household
-from app.workflow.policy_inputs import parameter_book, prior_grants
+from app.workflow.eligibility import CaseDraft, evaluate_case, refusal
+from app.workflow.households import load_household, members_of
+from app.workflow.policy_inputs import parameter_book
 from app.workflow.states import ApplicationStatus
 from app.workflow.transitions import CREATE_ROLES, Action, edge_for
 from app.workflow.versioning import compare_and_set
@@ -153,16 +157,23 @@ async def create_application(
     description: str,
     requested: Money,
     materials: Sequence[Material],
+    patient_member_id: int | None = None,
+    diagnosed_on: dt.date | None = None,
+    district_recognition: str | None = None,
+    pool: Pool = Pool.ORDINARY,
+    special_programme: SpecialProgramme | None = None,
 ) -> Application:
     if actor.role not in CREATE_ROLES:
         raise PermissionDenied("只有社区/村或街道经办人员可以登记申请。")
     household = await load_household(session, actor, household_id)
     _check_reason(assistance_type, reason, disease)
-    size = await session.scalar(
-        select(func.count())
-        .select_from(HouseholdMember)
-        .where(HouseholdMember.household_id == household_id)
-    )
+    members = await members_of(session, household_id)
+    if patient_member_id is not None and patient_member_id not in {
+        pk(m) for m in members
+    }:
+        raise InvalidInput("患病成员须是本家庭的成员。", field="patient_member_id")
+    if diagnosed_on is not None and diagnosed_on > local_date(now):
+        raise InvalidInput("确诊日期不能晚于今天。", field="diagnosed_on")
     application = Application(
         household_id=household_id,
         region_code=household.region_code,
@@ -171,7 +182,14 @@ async def create_application(
         disease=None if disease is None else disease.value,
         description=description,
         requested_fen=requested.fen,
-        household_size=int(size or 0),
+        household_size=len(members),
+        patient_member_id=patient_member_id,
+        diagnosed_on=diagnosed_on,
+        district_recognition=district_recognition,
+        pool=pool.value,
+        special_programme=None
+        if special_programme is None
+        else special_programme.value,
         materials=sorted({m.value for m in materials}),
         status=ApplicationStatus.SUBMITTED.value,
         created_by=actor.subject,
@@ -329,40 +347,6 @@ async def record_investigation(
     return investigation
 
 
-async def evaluate_caps(
-    session: AsyncSession,
-    application: Application,
-    household: Household,
-    *,
-    amount: Money | None,
-    on: dt.date,
-) -> AmountCheck:
-    """R2.2 and R2.3 for this application on ``on``, with their explanation."""
-    book = await parameter_book(session, application.region_code, on)
-    return check_amount(
-        amount=amount,
-        household_size=application.household_size,
-        decision_date=on,
-        standard=book.standard(household.area_type),
-        per_case_multiple=book.require(ParameterName.PER_CASE_MULTIPLE),
-        annual_multiple=book.require(ParameterName.ANNUAL_MULTIPLE),
-        prior_grants=await prior_grants(
-            session, pk(household), exclude_application_id=pk(application)
-        ),
-    )
-
-
-def _refuse_over_cap(check: AmountCheck) -> CapExceeded:
-    return CapExceeded(
-        "金额超过政策上限："
-        + "".join(r.message_zh for r in check.results if not r.passed)
-        + f"本次最多可批准 {check.allowed_max.grouped()} 元。",
-        allowed_max=str(check.allowed_max),
-        failed_rules=check.failed_rules,
-        explanation=check.to_dict(),
-    )
-
-
 async def _record_decision(
     session: AsyncSession,
     application: Application,
@@ -374,12 +358,14 @@ async def _record_decision(
     amount: Money | None,
     reasons: str,
     explanation: dict[str, Any],
+    approval_level: str | None = None,
 ) -> Decision:
     decision = Decision(
         application_id=pk(application),
         stage=stage,
         outcome=outcome,
         amount_fen=None if amount is None else amount.fen,
+        approval_level=approval_level,
         reasons=reasons,
         explanation=explanation,
         decided_by=actor.subject,
@@ -397,15 +383,19 @@ async def propose(
     now: dt.datetime,
     amount: Money,
     opinion: str,
-) -> AmountCheck:
-    """The street's opinion that the household is eligible, with an amount."""
+) -> Evaluation:
+    """The street's opinion that the household is eligible, with an amount.
+
+    The whole policy is applied to the proposal, so an amount the district
+    could not approve is refused here already, with the same explanation.
+    """
     edge_for(application, Action.PROPOSE, actor.role, now)
     household = await load_household(session, actor, application.household_id)
-    check = await evaluate_caps(
-        session, application, household, amount=amount, on=local_date(now)
+    evaluation = await evaluate_case(
+        session, CaseDraft.of(application), household, amount=amount, on=local_date(now)
     )
-    if not check.passed:
-        raise _refuse_over_cap(check)
+    if not evaluation.eligible:
+        raise refusal(evaluation)
     await _record_decision(
         session,
         application,
@@ -415,7 +405,8 @@ async def propose(
         outcome="eligible",
         amount=amount,
         reasons=opinion,
-        explanation=check.to_dict(),
+        explanation=evaluation.to_dict(),
+        approval_level=evaluation.approval_level.value,
     )
     await transition(
         session,
@@ -426,7 +417,7 @@ async def propose(
         details={"proposed": str(amount)},
         proposed_fen=amount.fen,
     )
-    return check
+    return evaluation
 
 
 async def refuse(
@@ -467,8 +458,9 @@ async def approve(
     now: dt.datetime,
     amount: Money | None,
     opinion: str,
-) -> AmountCheck:
-    """The district's approval (R3.6) under the caps of R2.2 and R2.3."""
+    departments: Sequence[DepartmentShare] = (),
+) -> Evaluation:
+    """The district's approval (R3.6) under every rule of R1 and R2."""
     edge_for(application, Action.APPROVE, actor.role, now)
     # Lock the household so that two approvals for it are counted one after
     # the other, never both against the same remaining room.
@@ -483,11 +475,17 @@ async def approve(
     if granted.fen <= 0:
         raise InvalidInput("审批金额须大于 0。", field="amount")
     decided_on = local_date(now)
-    check = await evaluate_caps(
-        session, application, household, amount=granted, on=decided_on
+    evaluation = await evaluate_case(
+        session,
+        CaseDraft.of(application),
+        household,
+        amount=granted,
+        on=decided_on,
+        departments=departments,
+        shares_due=True,
     )
-    if not check.passed:
-        raise _refuse_over_cap(check)
+    if not evaluation.eligible:
+        raise refusal(evaluation)
 
     await _record_decision(
         session,
@@ -498,7 +496,8 @@ async def approve(
         outcome="approved",
         amount=granted,
         reasons=opinion,
-        explanation=check.to_dict(),
+        explanation=evaluation.to_dict(),
+        approval_level=evaluation.approval_level.value,
     )
     session.add(
         Grant(
@@ -508,6 +507,11 @@ async def approve(
             amount_fen=granted.fen,
             household_size=application.household_size,
             reason=application.reason,
+            pool=evaluation.pool.value,
+            departments=[
+                {"department": d.department, "amount": str(d.amount)}
+                for d in departments
+            ],
         )
     )
     await transition(
@@ -520,7 +524,7 @@ async def approve(
         approved_fen=granted.fen,
         decided_on=decided_on,
     )
-    return check
+    return evaluation
 
 
 async def start_publicity(

@@ -81,9 +81,6 @@ class ParameterBook:
             )
         return found
 
-    def standard(self, area_type: str) -> ParameterVersion:
-        return self.require(standard_parameter_name(area_type))
-
     def integer(self, name: ParameterName) -> int:
         return self.require(name).as_int()
 

@@ -18,8 +18,6 @@ class ApplicationStatus(StrEnum):
     REFUSED = "refused"  # 不予救助
 
 
-TERMINAL_STATUSES = frozenset({ApplicationStatus.PAID, ApplicationStatus.REFUSED})
-
 STATUS_TITLES_ZH: dict[ApplicationStatus, str] = {
     ApplicationStatus.SUBMITTED: "已申请，待受理",
     ApplicationStatus.RETURNED: "已退回，待补齐材料",

@@ -212,3 +212,23 @@ def test_jijinan_is_not_capped_per_case_and_skips_the_same_reason_count() -> Non
 def test_shares_on_an_ordinary_case_are_refused_as_inconsistent() -> None:
     with pytest.raises(InconsistentFactsError):
         application(amount="100.00", departments=split("1100.00"))
+
+
+@pytest.mark.parametrize(
+    ("shares_due", "passed"),
+    [
+        pytest.param(False, True, id="street-proposal"),
+        pytest.param(True, False, id="district-approval"),
+    ],
+)
+def test_missing_shares_fail_only_where_the_district_must_record_them(
+    shares_due: bool, passed: bool
+) -> None:
+    app = jijinan_case("6000.00", departments=(), shares_due=shares_due)
+
+    evaluation = run(app, facts=DIBAO, grants=SPENT)
+
+    result = rule(evaluation, "R2.5")
+    assert result.passed is passed
+    expected = "待区级审批时记录" if passed else "未记录出资部门及其份额"
+    assert expected in result.message_zh

@@ -132,6 +132,9 @@ class ApplicationFacts:
     pool: Pool = Pool.ORDINARY
     special_programme: SpecialProgramme | None = None
     departments: tuple[DepartmentShare, ...] = ()
+    # The shares are the district's to record when it approves; the street's
+    # proposal and a what-if without shares are judged on everything else.
+    shares_due: bool = True
 
     def __post_init__(self) -> None:
         if self.household_size < 1:

@@ -214,7 +214,7 @@ def jijinan(
 def _shares_problem(*, application: ApplicationFacts, amount: Money) -> str:
     shares = application.departments
     if not shares:
-        return "未记录出资部门及其份额"
+        return "未记录出资部门及其份额" if application.shares_due else ""
     names = [d.department.strip() for d in shares]
     if any(not name for name in names) or len(set(names)) != len(names):
         return "出资部门须逐一写明且不得重复"
@@ -229,6 +229,8 @@ def _shares_problem(*, application: ApplicationFacts, amount: Money) -> str:
 
 
 def _shares_text(*, application: ApplicationFacts) -> str:
+    if not application.departments:
+        return "出资部门及其份额待区级审批时记录"
     parts = "、".join(
         f"{d.department.strip()} {d.amount.grouped()} 元"
         for d in application.departments
