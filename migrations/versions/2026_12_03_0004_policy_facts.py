@@ -18,9 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("applications", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("patient_member_id", sa.Integer(), nullable=True)
-        )
+        batch_op.add_column(sa.Column("patient_member_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("diagnosed_on", sa.Date(), nullable=True))
         batch_op.add_column(
             sa.Column("district_recognition", sa.String(length=128), nullable=True)
