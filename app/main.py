@@ -12,6 +12,7 @@ from app.errors import install_error_handlers
 from app.persistence.db import make_engine, make_sessionmaker
 from app.routers import (
     applications,
+    attachments,
     auth,
     calendar,
     disbursements,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         households,
         applications,
         eligibility,
+        attachments,
         disbursements,
         payouts,
         policy,

@@ -17,5 +17,9 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_head(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema; safe to repeat."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the database at ``url`` to the newest schema; safe to repeat.
+
+    ``heads`` rather than ``head``: work on separate areas may branch the
+    revision history for a while before a merge revision joins it again.
+    """
+    command.upgrade(alembic_config(url), "heads")

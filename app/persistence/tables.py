@@ -374,3 +374,6 @@ class CalendarDay(SQLModel, table=True):
     note: str = Field(default="", max_length=255)
     created_by: str = Field(max_length=64)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+# --- Attachments and the case file (R4) -----------------------------------
