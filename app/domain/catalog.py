@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final, Literal
 
 
 class AssistanceType(StrEnum):
@@ -94,3 +96,72 @@ MATERIAL_TITLES_ZH: dict[Material, str] = {
 def missing_materials(provided: list[str]) -> list[Material]:
     have = set(provided)
     return [m for m in REQUIRED_MATERIALS if m.value not in have]
+
+
+# --- The case file (一人一档, R4) ------------------------------------------
+
+# R4: every recipient's file holds these scans whatever the assistance type;
+# the records the service writes itself (investigation, publicity, review,
+# approval) come from the case, not from uploads. The guard of closing a
+# case is to read this checklist (``workflow.attachments.missing_on_file``).
+REQUIRED_FILE_MATERIALS: dict[AssistanceType, tuple[Material, ...]] = {
+    AssistanceType.EMERGENCY: (
+        Material.APPLICATION_FORM,
+        Material.ID_CARD_COPY,
+        Material.HOUSEHOLD_REGISTER_COPY,
+        Material.HARDSHIP_EVIDENCE,
+    ),
+    AssistanceType.EXPENDITURE: (
+        Material.APPLICATION_FORM,
+        Material.ID_CARD_COPY,
+        Material.HOUSEHOLD_REGISTER_COPY,
+        Material.HARDSHIP_EVIDENCE,
+    ),
+}
+
+# An attachment is one of the listed materials, or anything else the clerk
+# files with the case (a signed visit record, a receipt); "other" never
+# satisfies the checklist.
+OTHER_MATERIAL: Final = "other"
+AttachmentMaterial = Material | Literal["other"]
+OTHER_MATERIAL_TITLE_ZH: Final = "其他材料"
+
+
+def attachment_material(value: str) -> AttachmentMaterial:
+    """A stored attachment material; ``ValueError`` for anything else."""
+    return "other" if value == OTHER_MATERIAL else Material(value)
+
+
+def attachment_material_title(material: str) -> str:
+    """The Chinese title of a stored attachment material."""
+    parsed = attachment_material(material)
+    return OTHER_MATERIAL_TITLE_ZH if parsed == "other" else MATERIAL_TITLES_ZH[parsed]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadType:
+    """A file type the case file accepts, recognised by its first bytes."""
+
+    media_type: str
+    title: str
+    magic: bytes
+    extensions: tuple[str, ...]  # lower case with the dot; the first is canonical
+
+
+# Scans and photographs of paper documents only. The type is read from the
+# content, never from the client's Content-Type or the file name.
+ALLOWED_UPLOAD_TYPES: tuple[UploadType, ...] = (
+    UploadType("application/pdf", "PDF", b"%PDF-", (".pdf",)),
+    UploadType("image/jpeg", "JPEG", b"\xff\xd8\xff", (".jpg", ".jpeg")),
+    UploadType("image/png", "PNG", b"\x89PNG\r\n\x1a\n", (".png",)),
+)
+
+MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024  # 10 MiB per file
+
+
+def sniff_upload_type(content: bytes) -> UploadType | None:
+    """The allowed type whose signature starts ``content``, if any."""
+    for kind in ALLOWED_UPLOAD_TYPES:
+        if content.startswith(kind.magic):
+            return kind
+    return None
