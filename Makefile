@@ -29,7 +29,7 @@ run: install
 
 ## The whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install
-	$(BIN)/pytest
+	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(BIN)/pytest; \

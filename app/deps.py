@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adapters.verification import VerificationPlatform
 from app.auth.principal import Principal
 from app.auth.tokens import decode_access_token
 from app.clock import Clock
@@ -27,6 +28,11 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+def get_platform(request: Request) -> VerificationPlatform:
+    platform: VerificationPlatform = request.app.state.verification
+    return platform
+
+
 def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
@@ -39,6 +45,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+PlatformDep = Annotated[VerificationPlatform, Depends(get_platform)]
 # Ends before the response is sent, so a failed commit is an error response,
 # never a success the database did not keep.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -12,6 +12,7 @@ on. One handler renders them all as ``application/problem+json``
     ├── InvalidTransition      409
     ├── ConcurrentUpdate       409
     ├── Conflict               409
+    ├── PreconditionFailed     412
     ├── InvalidInput           422
     └── PolicyViolation        422
 """
@@ -90,6 +91,12 @@ class ConcurrentUpdate(Conflict):
         super().__init__(detail, **extra)
 
 
+class PreconditionFailed(AppError):
+    status = 412
+    code = "precondition_failed"
+    title = "The record changed since it was read"
+
+
 class InvalidInput(AppError):
     status = 422
     code = "invalid_input"
@@ -121,7 +128,11 @@ class Problem(BaseModel):
 
 
 def _problem(
-    status: int, code: str, title: str, detail: str, **extra: Any
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -130,7 +141,8 @@ def _problem(
         "code": code,
         "detail": detail,
     }
-    body.update(extra)
+    # Extra members never overwrite the standard ones.
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     return body
 
 
@@ -140,6 +152,7 @@ _STATUS_DETAIL_ZH = {
     403: "您无权执行此操作。",
     404: "请求的资源不存在。",
     405: "不支持该请求方法。",
+    412: "记录已被他人修改，请刷新后重试。",
     413: "提交的内容过大。",
 }
 
@@ -163,7 +176,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(
-            _problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra),
+            _problem(exc.status, exc.code, exc.title, exc.detail, exc.extra),
             status_code=exc.status,
             media_type=PROBLEM_JSON,
             headers=exc.headers or None,
@@ -193,14 +206,19 @@ def install_error_handlers(app: FastAPI) -> None:
             }
             for err in raw
         ]
-        fields = "、".join(e["field"] for e in errors if e["field"]) or "请求"
+        fields = "、".join(e["field"] for e in errors if e["field"])
+        detail = (
+            f"提交的内容有误，请检查：{fields}。"
+            if fields
+            else f"提交的内容有误：{errors[0]['message']}。"
+        )
         return JSONResponse(
             _problem(
                 422,
                 "validation_error",
                 "Invalid request",
-                f"提交的内容有误，请检查：{fields}。",
-                errors=errors,
+                detail,
+                {"errors": errors},
             ),
             status_code=422,
             media_type=PROBLEM_JSON,

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.adapters.verification import StubPlatform, VerificationPlatform
 from app.clock import Clock, OffsetClock, SystemClock
 from app.errors import install_error_handlers
 from app.persistence.db import make_engine, make_sessionmaker
@@ -18,6 +19,8 @@ from app.routers import (
     disbursements,
     eligibility,
     households,
+    investigation,
+    objections,
     payouts,
     policy,
     regions,
@@ -35,7 +38,11 @@ Errors are `application/problem+json` with a stable `code` and a Chinese
 """
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    verification: VerificationPlatform | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
     settings.check_production()
     if clock is None:
@@ -59,6 +66,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.settings = settings
     app.state.clock = clock
+    # TODO: the HTTP client of the real platform when its address is set.
+    app.state.verification = verification or StubPlatform()
     install_error_handlers(app)
     for module in (
         system,
@@ -66,6 +75,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         regions,
         households,
         applications,
+        investigation,
+        objections,
         eligibility,
         attachments,
         disbursements,

@@ -52,6 +52,7 @@ ID_ATTEMPTS = 3  # fresh ID numbers are drawn when one is already registered
 # Who does what: the demo accounts of app/seed.py.
 COMMUNITY_WORKER = "community1"
 STREET_WORKER = "street1"
+STREET_LEADER = "streetlead1"
 OFFICER = "officer1"
 SIGNERS = ("officer1", "assistlead1", "financelead1")
 ADMIN = "admin1"
@@ -375,7 +376,8 @@ def propose(api: Api, case: Case, app_id: int) -> Json:
 
 def refused_over_cap(api: Api, app_id: int, proposal: Json) -> str:
     """Try one fen above 6 × S × N; return the allowed maximum the refusal names."""
-    limit = proposal["decisions"][-1]["explanation"]["per_case_limit"]
+    rules = proposal["decisions"][-1]["explanation"]["rules"]
+    limit = next(r for r in rules if r["rule"] == "R2.2")["inputs"]["per_case_limit"]
     over = str(Money.parse(limit) + Money(1))
     path = f"/api/v1/applications/{app_id}/district-decision"
     body = {"decision": "approve", "amount": over}
@@ -397,6 +399,14 @@ def refused_over_cap(api: Api, app_id: int, proposal: Json) -> str:
 
 
 def approve(api: Api, case: Case, app_id: int, proposal: Json) -> None:
+    """The district approves; a proposal the rules route to the street (R3.5,
+    at most 1,000 yuan) is approved by the street leader for the district."""
+    if proposal["decisions"][-1]["approval_level"] == "street":
+        body = {"amount": case.proposed, "opinion": "同意救助，报区备案"}
+        title = "街道审批 Street approval (R3.5)"
+        act(api, STREET_LEADER, app_id, "street-approval", title, body)
+        return
+
     amount = (
         refused_over_cap(api, app_id, proposal) if case.probe_cap else case.proposed
     )

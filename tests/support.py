@@ -9,6 +9,7 @@ from httpx import AsyncClient, Response
 
 from app.clock import OffsetClock
 from app.domain.idnumber import compose_id_number
+from app.domain.money import Money
 from app.seed import DEMO_CLIENTS, DEMO_PASSWORD
 
 COMMUNITY = "430204001001"  # 田心社区（示例）, where community1 works
@@ -44,11 +45,18 @@ class Api:
         return self._tokens[who]
 
     async def call(
-        self, method: str, path: str, *, who: str, json: Any = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        who: str,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> Response:
-        headers = {"Authorization": f"Bearer {await self.token(who)}"}
+        sent = {"Authorization": f"Bearer {await self.token(who)}", **(headers or {})}
         return await self.client.request(
-            method, path, json=json, headers=headers, **kwargs
+            method, path, json=json, headers=sent, **kwargs
         )
 
     async def ok(
@@ -99,6 +107,13 @@ FULL_MATERIALS = [
 ]
 
 
+def approval(amount: str) -> tuple[str, str, dict[str, Any] | None]:
+    """Who approves ``amount`` (R3.5): the street up to 1,000, else the district."""
+    if Money.parse(amount) <= Money.yuan(1000):
+        return ("streetlead1", "/street-approval", {})
+    return ("officer1", "/district-decision", {"decision": "approve"})
+
+
 async def awaiting_payment(
     api: Api, clock: OffsetClock, *, seq: int, amount: str, account: str
 ) -> int:
@@ -135,7 +150,7 @@ async def awaiting_payment(
             "/street-opinion",
             {"decision": "eligible", "proposed_amount": amount},
         ),
-        ("officer1", "/district-decision", {"decision": "approve"}),
+        approval(amount),
         ("street1", "/publicity/start", None),
     ]
     for who, path, body in steps:

@@ -47,7 +47,7 @@ async def test_what_if_and_approval_agree_to_the_fen_and_in_words(api: Api) -> N
             ("褚二", id_number("430204", "19810101", 91), "配偶", "1981-01-01"),
         ]
     )
-    app_id = await _reviewed(api, household["id"], "1000.00")
+    app_id = await _reviewed(api, household["id"], "1500.00")
 
     limits = await api.ok(
         "POST",

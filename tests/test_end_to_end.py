@@ -101,7 +101,11 @@ async def test_three_cases_run_from_application_to_bank_payout(
     )
     a1 = app1["id"]
     assert app1["status"] == "submitted"
-    assert [a["action"] for a in app1["allowed_actions"]] == ["accept", "return"]
+    assert [a["action"] for a in app1["allowed_actions"]] == [
+        "accept",
+        "return",
+        "intake_refuse",
+    ]
     await api.ok(
         "POST",
         f"/api/v1/applications/{a1}/intake",
@@ -266,12 +270,14 @@ async def test_three_cases_run_from_application_to_bank_payout(
         who="street1",
         json={"decision": "eligible", "proposed_amount": "800.00"},
     )
-    await api.ok(
+    # 800 yuan is the street's to approve for the district (R3.5).
+    delegated = await api.ok(
         "POST",
-        f"/api/v1/applications/{a3}/district-decision",
-        who="officer1",
-        json={"decision": "approve"},
+        f"/api/v1/applications/{a3}/street-approval",
+        who="streetlead1",
+        json={},
     )
+    assert delegated["decisions"][-1]["stage"] == "street_approval"
     await _publicise(api, clock, a3)
 
     # The disbursement form, signed by three different people in three roles.

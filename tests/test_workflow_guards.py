@@ -110,8 +110,8 @@ def test_every_status_but_the_terminal_ones_has_a_way_out() -> None:
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("community1", ["accept", "return"]),
-        ("street1", ["accept", "return"]),
+        ("community1", ["accept", "return", "intake_refuse"]),
+        ("street1", ["accept", "return", "intake_refuse"]),
         ("streetlead1", []),
         ("officer1", []),
         ("auditor1", []),

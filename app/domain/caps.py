@@ -133,9 +133,21 @@ def ratio_text(value: Fraction) -> str:
 def per_capita_text(per_capita_fen: Fraction) -> str:
     """A non-negative per-capita amount for sentences: grouped, half-up to the fen.
 
-    The rounding is ``format_per_capita``'s, the service's one display rule.
+    The rounding is ``format_per_capita``'s, the service's one display rule;
+    a figure that is not a whole number of fen says so ("约"), so that a
+    reader never takes the rounded figure for the one compared.
     """
-    return Money.parse(format_per_capita(per_capita_fen)).grouped()
+    shown = Money.parse(format_per_capita(per_capita_fen)).grouped()
+    return shown if per_capita_fen.denominator == 1 else f"约 {shown}"
+
+
+def hidden_by_rounding(value_fen: Fraction, limit_fen: Fraction) -> str:
+    """A note for a value over its limit that rounds to the limit itself."""
+    if value_fen > limit_fen and format_per_capita(value_fen) == format_per_capita(
+        limit_fen
+    ):
+        return "（精确值略高于上限）"
+    return ""
 
 
 def fraction_text(value: Fraction) -> str:
@@ -225,7 +237,7 @@ def check_amount(
                 "R2.3",
                 room_left,
                 year_text
-                + f"，按 {n} 人计本次最多 {Money(annual_max_fen).grouped()} 元"
+                + f"，按 {n} 人计本年度尚可救助 {Money(annual_max_fen).grouped()} 元"
                 + ("。" if room_left else "，本年度已无救助余额。"),
                 year_inputs,
                 year_parameters,
@@ -252,7 +264,13 @@ def check_amount(
                 "R2.3",
                 year_ok,
                 f"{year_text}；本次人均 {per_capita_text(per_capita_now)} 元"
-                + ("，未超过年度上限。" if year_ok else "，超过年度上限，不予批准。"),
+                + (
+                    "，未超过年度上限。"
+                    if year_ok
+                    else "，超过年度上限"
+                    + hidden_by_rounding(used + per_capita_now, annual_limit)
+                    + "，不予批准。"
+                ),
                 {
                     "amount": str(amount),
                     "amount_per_capita": format_per_capita(per_capita_now),

@@ -12,6 +12,7 @@ they recorded.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,6 +53,9 @@ class ParameterSpec:
     title_zh: str
     rule: str
     choices: tuple[str, ...] = ()
+    # The largest sensible value: a typo such as 99999999 publicity days is
+    # refused when entered, not discovered as a failure in a later case.
+    maximum: str = ""
 
 
 SPECS: dict[ParameterName, ParameterSpec] = {
@@ -63,6 +67,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "18",
             "儿童年龄上限（周岁）",
             "R1.1b",
+            maximum="30",
         ),
         ParameterSpec(
             ParameterName.INCOME_MULTIPLE,
@@ -70,6 +75,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "2",
             "收入上限倍数（×低保标准）",
             "R1.3",
+            maximum="20",
         ),
         ParameterSpec(
             ParameterName.PER_CASE_MULTIPLE,
@@ -77,6 +83,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "6",
             "单次人均救助上限倍数（×低保标准）",
             "R2.2",
+            maximum="100",
         ),
         ParameterSpec(
             ParameterName.ANNUAL_MULTIPLE,
@@ -84,6 +91,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "12",
             "年度人均累计救助上限倍数（×低保标准）",
             "R2.3",
+            maximum="200",
         ),
         ParameterSpec(
             ParameterName.MAX_SAME_REASON_PER_YEAR,
@@ -91,6 +99,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "2",
             "同一事由年度救助次数上限",
             "R2.4",
+            maximum="12",
         ),
         ParameterSpec(
             ParameterName.YEAR_WINDOW,
@@ -106,6 +115,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "10000.00",
             "救急难年度人均上限（元）",
             "R2.5",
+            maximum="1000000.00",
         ),
         ParameterSpec(
             ParameterName.INVESTIGATION_WORKING_DAYS,
@@ -113,6 +123,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "3",
             "调查核实时限（工作日）",
             "R3.3",
+            maximum="30",
         ),
         ParameterSpec(
             ParameterName.STREET_APPROVAL_LIMIT,
@@ -120,6 +131,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "1000.00",
             "街道审批限额（元，含）",
             "R3.5",
+            maximum="1000000.00",
         ),
         ParameterSpec(
             ParameterName.SPOT_CHECK_RATIO,
@@ -127,9 +139,15 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "0.30",
             "区级抽查比例",
             "R3.6",
+            maximum="1",
         ),
         ParameterSpec(
-            ParameterName.PUBLICITY_DAYS, ValueKind.INTEGER, "7", "公示天数", "R3.7"
+            ParameterName.PUBLICITY_DAYS,
+            ValueKind.INTEGER,
+            "7",
+            "公示天数",
+            "R3.7",
+            maximum="60",
         ),
         ParameterSpec(
             ParameterName.STREET_RESERVE_CAP,
@@ -137,6 +155,7 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "20000.00",
             "街道备用金上限（元）",
             "R5.1",
+            maximum="10000000.00",
         ),
     )
 }
@@ -146,27 +165,39 @@ class InvalidParameterValue(ValueError):
     pass
 
 
+_INTEGER = re.compile(r"^(0|[1-9][0-9]{0,5})$")
+_DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,4})?$")
+
+
 def validate_value(name: ParameterName, value: str) -> str:
-    """Check a value against its kind and return it in canonical form."""
+    """Check a value against its kind and bounds; return it in canonical form.
+
+    Ratios are plain decimals (``6``, ``0.30``): no exponent, no fraction
+    bar, so that what an explanation quotes is what a clerk would write.
+    """
     spec = SPECS[name]
+    text = value.strip()
+    if spec.kind is ValueKind.CHOICE:
+        if text not in spec.choices:
+            raise InvalidParameterValue(value)
+        return text
     try:
         if spec.kind is ValueKind.INTEGER:
-            number = int(value)
-            if number < 0 or str(number) != value.strip():
+            if not _INTEGER.fullmatch(text):
                 raise ValueError(value)
-            return str(number)
-        if spec.kind is ValueKind.RATIO:
-            ratio = Fraction(value)
-            if ratio < 0 or "/" in value:
+            canonical, size = text, Fraction(text)
+        elif spec.kind is ValueKind.RATIO:
+            if not _DECIMAL.fullmatch(text):
                 raise ValueError(value)
-            return value.strip()
-        if spec.kind is ValueKind.MONEY:
-            return str(Money.parse(value))
+            canonical, size = text, Fraction(text)
+        else:
+            money = Money.parse(text)
+            canonical, size = str(money), Fraction(money.fen, 100)
     except ValueError as exc:
         raise InvalidParameterValue(value) from exc
-    if value not in spec.choices:
+    if spec.maximum and size > Fraction(spec.maximum):
         raise InvalidParameterValue(value)
-    return value
+    return canonical
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,6 +191,8 @@ class Investigation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="applications.id", index=True)
     home_visit_done: bool
+    # R3.3: no home visit, or a result in doubt, requires the economic check.
+    result_in_doubt: bool = Field(default=False)
     home_visit_note: str = Field(default="", max_length=2000)
     neighbour_interviews: int = Field(default=0)
     neighbour_note: str = Field(default="", max_length=2000)
@@ -222,10 +224,20 @@ class Grant(SQLModel, table=True):
     """An approved amount, as the annual and same-reason caps count it."""
 
     __tablename__ = "grants"
+    __table_args__ = (
+        # One grant counts per application; a revoked one stays as history.
+        Index(
+            "uq_grants_active_application",
+            "application_id",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="households.id", index=True)
-    application_id: int = Field(foreign_key="applications.id", unique=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
     decided_on: dt.date
     amount_fen: int = Field(sa_type=BigInteger)
     household_size: int
@@ -376,4 +388,93 @@ class CalendarDay(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
+class Objection(SQLModel, table=True):
+    """An objection raised during publicity (R3.7), and what became of it."""
+
+    __tablename__ = "objections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    source: str = Field(max_length=16)  # clerk / phone / letter / public
+    content: str = Field(max_length=2000)
+    # TODO: encrypt the contact at rest with the other personal data.
+    contact: str = Field(default="", max_length=64)
+    status: str = Field(default="open", max_length=16)  # open/dismissed/upheld
+    decision_note: str = Field(default="", max_length=2000)
+    raised_by: str = Field(max_length=64)
+    raised_at: dt.datetime = Field(sa_type=UTCDateTime)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class Appraisal(SQLModel, table=True):
+    """A democratic appraisal (民主评议) held during the investigation."""
+
+    __tablename__ = "appraisals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    held_on: dt.date
+    attendees: int
+    votes_for: int
+    votes_against: int
+    result: str = Field(max_length=16)  # agree / disagree
+    note: str = Field(default="", max_length=2000)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class EconomicCheck(SQLModel, table=True):
+    """A household economic-status check (家庭经济状况核对) on the platform."""
+
+    __tablename__ = "economic_checks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    # Sent with every retry, so the platform never opens two checks for one.
+    request_id: str = Field(max_length=64, unique=True)
+    platform_check_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=16)  # submitted/processing/completed/failed
+    reason: str = Field(default="", max_length=255)
+    monthly_income_fen: int | None = Field(default=None, sa_type=BigInteger)
+    assets: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    requested_by: str = Field(max_length=64)
+    requested_at: dt.datetime = Field(sa_type=UTCDateTime)
+    completed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 # --- Attachments and the case file (R4) -----------------------------------
+
+
+class Attachment(SQLModel, table=True):
+    """One scanned document in an application's case file (metadata only).
+
+    The bytes live in ``AttachmentBlob`` so that listing a file never loads
+    them, and in the database so that every replica serves the same files.
+    """
+
+    __tablename__ = "attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    material: str = Field(max_length=32)  # a Material value, or "other"
+    filename: str = Field(max_length=255)  # sanitised; no path, no control chars
+    content_type: str = Field(max_length=64)  # sniffed from the bytes
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    uploaded_by: str = Field(max_length=64)
+    uploaded_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """The content of one attachment; read only to download or export it."""
+
+    __tablename__ = "attachment_blobs"
+
+    attachment_id: int = Field(
+        foreign_key="attachments.id",
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    content: bytes  # LargeBinary: BYTEA on PostgreSQL, BLOB on SQLite

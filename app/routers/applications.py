@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import Field
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -30,25 +30,64 @@ from app.domain.catalog import (
     Reason,
 )
 from app.domain.eligibility import DepartmentShare, Pool, SpecialProgramme
+from app.domain.idnumber import mask_account
 from app.domain.money import Money
 from app.domain.regions import scope_prefix
-from app.errors import InvalidInput, problem_responses
+from app.errors import InvalidInput, PreconditionFailed, problem_responses
 from app.persistence.tables import (
     Application,
+    Appraisal,
     AuditEntry,
     Decision,
+    EconomicCheck,
     Investigation,
+    Objection,
     Payment,
     pk,
 )
 from app.routers.pagination import Page, decode_cursor
 from app.workflow import applications as flow
+from app.workflow.documents import RefusalNotice, build_refusal_notice
 from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
 from app.workflow.transitions import ACTION_TITLES_ZH, Action, allowed_actions
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 
-_ACTION_ERRORS = problem_responses(401, 403, 404, 409, 422)
+ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='The ETag of the application as the clerk saw it, e.g. "3".',
+        max_length=64,
+    ),
+]
+
+
+def etag(application: Application) -> str:
+    return f'"{application.version}"'
+
+
+async def load_for_action(
+    session: AsyncSession,
+    principal: Principal,
+    application_id: int,
+    if_match: str | None,
+) -> Application:
+    """The application in the caller's scope, as recent as the caller's copy.
+
+    Without ``If-Match`` the compare-and-set of the transition still stops
+    a lost update; with it, a stale screen is refused before anything runs.
+    """
+    application = await flow.load_application(session, principal, application_id)
+    if if_match is not None and if_match.strip().removeprefix("W/") != etag(
+        application
+    ):
+        raise PreconditionFailed(
+            "申请已被他人修改，请刷新后再操作。",
+            current_version=application.version,
+        )
+    return application
 
 
 class CaseFacts(InputModel):
@@ -70,6 +109,12 @@ class CaseFacts(InputModel):
         default=Pool.ORDINARY, description="ordinary, or the 救急难 pool (R2.5)."
     )
     special_programme: SpecialProgramme | None = None
+
+    @model_validator(mode="after")
+    def _programme_belongs_to_jijinan(self) -> CaseFacts:
+        if self.special_programme is not None and self.pool is not Pool.JIJINAN:
+            raise ValueError("专项救助类别只用于救急难案件（pool 须为 jijinan）")
+        return self
 
 
 class ApplicationCreate(CaseFacts):
@@ -160,12 +205,66 @@ class ApplicationPublic(OutputModel):
     version: int
 
 
+class CheckPublic(OutputModel):
+    id: int
+    status: str
+    reason: str
+    monthly_income_per_capita: MoneyStr | None
+    assets: dict[str, Any]
+    requested_by: str
+    requested_at: LocalDateTime
+    completed_at: LocalDateTime | None
+
+
+class AppraisalPublic(OutputModel):
+    id: int
+    held_on: dt.date
+    attendees: int
+    votes_for: int
+    votes_against: int
+    result: str
+    note: str
+    recorded_by: str
+    recorded_at: LocalDateTime
+
+
+class ObjectionPublic(OutputModel):
+    id: int
+    source: str
+    content: str
+    contact_masked: str
+    status: str
+    decision_note: str
+    raised_by: str
+    raised_at: LocalDateTime
+    decided_by: str | None
+    decided_at: LocalDateTime | None
+
+
 class ApplicationDetail(ApplicationPublic):
     allowed_actions: list[ActionRef]
     investigation: InvestigationPublic | None
+    economic_checks: list[CheckPublic]
+    appraisals: list[AppraisalPublic]
+    objections: list[ObjectionPublic]
     decisions: list[DecisionPublic]
     payments: list[PaymentPublic]
     timeline: list[TimelineEntry]
+
+
+def objection_public(o: Objection) -> ObjectionPublic:
+    return ObjectionPublic(
+        id=pk(o),
+        source=o.source,
+        content=o.content,
+        contact_masked=mask_account(o.contact) if o.contact else "",
+        status=o.status,
+        decision_note=o.decision_note,
+        raised_by=o.raised_by,
+        raised_at=o.raised_at,
+        decided_by=o.decided_by,
+        decided_at=o.decided_at,
+    )
 
 
 def _money(fen: int | None) -> Money | None:
@@ -235,12 +334,42 @@ async def application_detail(
         .where(AuditEntry.entity_type == "application", AuditEntry.entity_id == app_id)
         .order_by(col(AuditEntry.id))
     )
+    checks = await session.scalars(
+        select(EconomicCheck)
+        .where(EconomicCheck.application_id == app_id)
+        .order_by(col(EconomicCheck.id))
+    )
+    appraisals = await session.scalars(
+        select(Appraisal)
+        .where(Appraisal.application_id == app_id)
+        .order_by(col(Appraisal.id))
+    )
+    objections = await session.scalars(
+        select(Objection)
+        .where(Objection.application_id == app_id)
+        .order_by(col(Objection.id))
+    )
+    actions = await allowed_actions(session, application, principal.role, at)
     return ApplicationDetail(
         **application_public(application).model_dump(),
         allowed_actions=[
-            ActionRef(action=a, title=ACTION_TITLES_ZH[a])
-            for a in allowed_actions(application, principal.role, at)
+            ActionRef(action=a, title=ACTION_TITLES_ZH[a]) for a in actions
         ],
+        economic_checks=[
+            CheckPublic(
+                id=pk(c),
+                status=c.status,
+                reason=c.reason,
+                monthly_income_per_capita=_money(c.monthly_income_fen),
+                assets=c.assets,
+                requested_by=c.requested_by,
+                requested_at=c.requested_at,
+                completed_at=c.completed_at,
+            )
+            for c in checks
+        ],
+        appraisals=[AppraisalPublic.model_validate(a) for a in appraisals],
+        objections=[objection_public(o) for o in objections],
         investigation=None
         if investigation is None
         else InvestigationPublic(
@@ -285,7 +414,7 @@ async def application_detail(
     "",
     status_code=201,
     summary="Take an application for a household",
-    responses=_ACTION_ERRORS,
+    responses=ACTION_ERRORS,
 )
 async def create_application(
     body: ApplicationCreate,
@@ -372,22 +501,33 @@ async def list_applications(
     responses=problem_responses(401, 404),
 )
 async def get_application(
-    application_id: PathId, principal: Staff, session: SessionDep, at: NowDep
+    application_id: PathId,
+    principal: Staff,
+    session: SessionDep,
+    at: NowDep,
+    response: Response,
 ) -> ApplicationDetail:
+    """The ``ETag`` is the version; send it back as ``If-Match`` on an action
+    to be refused with 412 if someone else acted in between."""
     application = await flow.load_application(session, principal, application_id)
+    response.headers["ETag"] = etag(application)
     return await application_detail(session, application, principal, at)
 
 
 class IntakeDecision(InputModel):
-    decision: Literal["accept", "return"]
+    decision: Literal["accept", "return", "refuse"]
     missing_materials: list[Material] = Field(default_factory=list)
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(
+        default="",
+        max_length=2000,
+        description="For a refusal: the reasons given to the applicant.",
+    )
 
 
 @router.post(
     "/{application_id}/intake",
     summary="Accept an application, or return it listing missing materials",
-    responses=_ACTION_ERRORS,
+    responses=ACTION_ERRORS,
 )
 async def intake(
     application_id: PathId,
@@ -395,10 +535,20 @@ async def intake(
     principal: CurrentPrincipal,
     session: SessionDep,
     at: NowDep,
+    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await flow.load_application(session, principal, application_id)
+    application = await load_for_action(session, principal, application_id, if_match)
     if body.decision == "accept":
         await flow.accept(session, application, actor=principal, now=at)
+    elif body.decision == "refuse":
+        await flow.refuse(
+            session,
+            application,
+            actor=principal,
+            now=at,
+            action=Action.INTAKE_REFUSE,
+            reasons=body.note,
+        )
     else:
         await flow.return_for_materials(
             session,
@@ -420,7 +570,7 @@ class Resubmission(InputModel):
 @router.post(
     "/{application_id}/resubmission",
     summary="Resubmit a returned application with the missing materials",
-    responses=_ACTION_ERRORS,
+    responses=ACTION_ERRORS,
 )
 async def resubmit(
     application_id: PathId,
@@ -428,47 +578,11 @@ async def resubmit(
     principal: CurrentPrincipal,
     session: SessionDep,
     at: NowDep,
+    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await flow.load_application(session, principal, application_id)
+    application = await load_for_action(session, principal, application_id, if_match)
     await flow.resubmit(
         session, application, actor=principal, now=at, materials=body.materials
-    )
-    return await application_detail(session, application, principal, at)
-
-
-class InvestigationCreate(InputModel):
-    home_visit_done: bool
-    home_visit_note: str = Field(default="", max_length=2000)
-    neighbour_interviews: int = Field(default=0, ge=0, le=100)
-    neighbour_note: str = Field(default="", max_length=2000)
-    monthly_income_per_capita: MoneyStr
-    findings: str = Field(default="", max_length=2000)
-
-
-@router.post(
-    "/{application_id}/investigation",
-    summary="Record the investigation (home visit, neighbours, income)",
-    responses=_ACTION_ERRORS,
-)
-async def investigate(
-    application_id: PathId,
-    body: InvestigationCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-) -> ApplicationDetail:
-    application = await flow.load_application(session, principal, application_id)
-    await flow.record_investigation(
-        session,
-        application,
-        actor=principal,
-        now=at,
-        home_visit_done=body.home_visit_done,
-        home_visit_note=body.home_visit_note,
-        neighbour_interviews=body.neighbour_interviews,
-        neighbour_note=body.neighbour_note,
-        monthly_income_per_capita=body.monthly_income_per_capita,
-        findings=body.findings,
     )
     return await application_detail(session, application, principal, at)
 
@@ -482,7 +596,7 @@ class StreetOpinion(InputModel):
 @router.post(
     "/{application_id}/street-opinion",
     summary="The street's opinion: eligible with an amount, or refused",
-    responses=_ACTION_ERRORS,
+    responses=ACTION_ERRORS,
 )
 async def street_opinion(
     application_id: PathId,
@@ -490,8 +604,9 @@ async def street_opinion(
     principal: CurrentPrincipal,
     session: SessionDep,
     at: NowDep,
+    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await flow.load_application(session, principal, application_id)
+    application = await load_for_action(session, principal, application_id, if_match)
     if body.decision == "eligible":
         if body.proposed_amount is None or body.proposed_amount.fen <= 0:
             raise InvalidInput(
@@ -538,7 +653,7 @@ class DistrictDecision(InputModel):
 @router.post(
     "/{application_id}/district-decision",
     summary="The district's approval with an amount, or refusal",
-    responses=_ACTION_ERRORS,
+    responses=ACTION_ERRORS,
 )
 async def district_decision(
     application_id: PathId,
@@ -546,8 +661,9 @@ async def district_decision(
     principal: CurrentPrincipal,
     session: SessionDep,
     at: NowDep,
+    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await flow.load_application(session, principal, application_id)
+    application = await load_for_action(session, principal, application_id, if_match)
     if body.decision == "approve":
         await flow.approve(
             session,
@@ -573,15 +689,64 @@ async def district_decision(
     return await application_detail(session, application, principal, at)
 
 
+class StreetApproval(InputModel):
+    amount: MoneyStr | None = Field(
+        default=None, description="Approved amount; the street's proposal if omitted."
+    )
+    opinion: str = Field(default="", max_length=2000)
+
+
+@router.post(
+    "/{application_id}/street-approval",
+    summary="The street leader approves a small grant for the district (R3.5)",
+    responses=ACTION_ERRORS,
+)
+async def street_approval(
+    application_id: PathId,
+    body: StreetApproval,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+    if_match: IfMatch = None,
+) -> ApplicationDetail:
+    application = await load_for_action(session, principal, application_id, if_match)
+    await flow.approve(
+        session,
+        application,
+        actor=principal,
+        now=at,
+        amount=body.amount,
+        opinion=body.opinion,
+        action=Action.STREET_APPROVE,
+    )
+    return await application_detail(session, application, principal, at)
+
+
+@router.get(
+    "/{application_id}/refusal-notice",
+    summary="The written refusal (不予救助书面说明) of a refused application",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def refusal_notice(
+    application_id: PathId, principal: Staff, session: SessionDep
+) -> RefusalNotice:
+    application = await flow.load_application(session, principal, application_id)
+    return await build_refusal_notice(session, application)
+
+
 @router.post(
     "/{application_id}/publicity/start",
     summary="Start the publicity period",
-    responses=_ACTION_ERRORS,
+    responses=ACTION_ERRORS,
 )
 async def start_publicity(
-    application_id: PathId, principal: CurrentPrincipal, session: SessionDep, at: NowDep
+    application_id: PathId,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await flow.load_application(session, principal, application_id)
+    application = await load_for_action(session, principal, application_id, if_match)
     await flow.start_publicity(session, application, actor=principal, now=at)
     return await application_detail(session, application, principal, at)
 
@@ -589,11 +754,15 @@ async def start_publicity(
 @router.post(
     "/{application_id}/publicity/close",
     summary="Close the publicity once its period has passed",
-    responses=_ACTION_ERRORS,
+    responses=ACTION_ERRORS,
 )
 async def close_publicity(
-    application_id: PathId, principal: CurrentPrincipal, session: SessionDep, at: NowDep
+    application_id: PathId,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await flow.load_application(session, principal, application_id)
+    application = await load_for_action(session, principal, application_id, if_match)
     await flow.close_publicity(session, application, actor=principal, now=at)
     return await application_detail(session, application, principal, at)

@@ -13,6 +13,7 @@ from app.clock import local_date
 from app.deps import NowDep, SessionDep, Staff
 from app.domain.eligibility import DepartmentShare
 from app.errors import InvalidInput, problem_responses
+from app.persistence.tables import pk
 from app.routers.applications import CaseFacts, DepartmentShareIn
 from app.workflow.applications import load_application
 from app.workflow.eligibility import CaseDraft, evaluate_case
@@ -44,6 +45,8 @@ class WhatIf(InputModel):
             raise ValueError("须且只须提供 application_id 或 household_id 之一")
         if self.household_id is not None and self.case is None:
             raise ValueError("按家庭评估时须填写 case（救助类型、事由等）")
+        if self.application_id is not None and self.case is not None:
+            raise ValueError("按申请评估时使用申请中的信息，不能另填 case")
         return self
 
 
@@ -74,9 +77,16 @@ async def evaluate(
         if household_id is None or facts is None:  # excluded by WhatIf's validator
             raise InvalidInput("须提供 household_id 和 case。", field="case")
         household = await load_household(session, principal, household_id)
+        members = await members_of(session, household_id)
+        if facts.patient_member_id is not None and facts.patient_member_id not in {
+            pk(m) for m in members
+        }:
+            raise InvalidInput("患病成员须是本家庭的成员。", field="patient_member_id")
+        if facts.diagnosed_on is not None and facts.diagnosed_on > local_date(at):
+            raise InvalidInput("确诊日期不能晚于今天。", field="diagnosed_on")
         draft = CaseDraft(
             region_code=household.region_code,
-            household_size=len(await members_of(session, household_id)),
+            household_size=len(members),
             assistance_type=facts.assistance_type,
             reason=facts.reason,
             disease=facts.disease,

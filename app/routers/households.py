@@ -59,6 +59,13 @@ class HouseholdCreate(InputModel):
     bank_account_no: str = Field(pattern=r"^[0-9]{8,32}$")
     members: list[MemberCreate] = Field(min_length=1, max_length=30)
 
+    @model_validator(mode="after")
+    def _validity_in_order(self) -> HouseholdCreate:
+        start, end = self.category_valid_from, self.category_valid_until
+        if start is not None and end is not None and start > end:
+            raise ValueError("类别有效期的开始日期不能晚于结束日期")
+        return self
+
 
 class MemberPublic(OutputModel):
     id: int

@@ -76,7 +76,7 @@ def _require_own_region(principal: Principal, region_code: str) -> None:
         raise PermissionDenied("只能为本辖区设置政策参数。")
 
 
-def _visible_codes(principal: Principal, region_code: str | None) -> list[str] | None:
+def _visible_codes(region_code: str | None) -> list[str] | None:
     """Parameters apply down the tree: a district sees its own and its ancestors'."""
     if region_code is None:
         return None
@@ -95,7 +95,7 @@ async def list_parameters(
     region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> list[ParameterPublic]:
     query = select(PolicyParameter)
-    codes = _visible_codes(principal, region_code)
+    codes = _visible_codes(region_code)
     if codes is not None:
         query = query.where(col(PolicyParameter.region_code).in_(codes))
     if name is not None:
@@ -203,7 +203,7 @@ async def list_standards(
     region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> list[StandardPublic]:
     query = select(DibaoStandard)
-    codes = _visible_codes(principal, region_code)
+    codes = _visible_codes(region_code)
     if codes is not None:
         query = query.where(col(DibaoStandard.region_code).in_(codes))
     rows = await session.scalars(

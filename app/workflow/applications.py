@@ -29,6 +29,7 @@ from app.domain.catalog import (
     missing_materials,
 )
 from app.domain.eligibility import (
+    ApprovalLevel,
     DepartmentShare,
     Evaluation,
     Pool,
@@ -36,17 +37,12 @@ from app.domain.eligibility import (
 )
 from app.domain.money import Money
 from app.domain.parameters import ParameterName
-from app.errors import (
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-)
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.persistence.tables import (
     Application,
     Decision,
     Grant,
     Household,
-    Investigation,
     pk,
 )
 from app.workflow import audit
@@ -57,6 +53,11 @@ from app.workflow.policy_inputs import parameter_book
 from app.workflow.states import ApplicationStatus
 from app.workflow.transitions import CREATE_ROLES, Action, edge_for
 from app.workflow.versioning import compare_and_set
+
+
+class AboveStreetLimit(Conflict):
+    code = "above_street_limit"
+    title = "Above the street's approval limit"
 
 
 class MaterialsIncomplete(InvalidInput):
@@ -109,7 +110,7 @@ async def transition(
     Two clerks acting on the same version cannot both win: the second
     update matches no row and is refused as a concurrent change.
     """
-    edge = edge_for(application, action, actor.role, now)
+    edge = await edge_for(session, application, action, actor.role, now)
     source = application.status
     await compare_and_set(
         session, application, **changes, status=edge.target.value, updated_at=now
@@ -227,7 +228,7 @@ async def accept(
 ) -> None:
     missing = missing_materials(application.materials)
     if missing:
-        edge_for(application, Action.ACCEPT, actor.role, now)
+        await edge_for(session, application, Action.ACCEPT, actor.role, now)
         raise MaterialsIncomplete(
             f"材料不全，不能受理。请申请人补齐：{_materials_text(missing)}。",
             missing_materials=[m.value for m in missing],
@@ -274,7 +275,7 @@ async def return_for_materials(
 ) -> None:
     listed = sorted(set(missing) | set(missing_materials(application.materials)))
     if not listed:
-        edge_for(application, Action.RETURN, actor.role, now)
+        await edge_for(session, application, Action.RETURN, actor.role, now)
         raise InvalidInput(
             "材料已齐全，无需退回；请直接受理。", field="missing_materials"
         )
@@ -308,43 +309,6 @@ async def resubmit(
         materials=provided,
         missing_materials=[m.value for m in missing_materials(provided)],
     )
-
-
-async def record_investigation(
-    session: AsyncSession,
-    application: Application,
-    *,
-    actor: Principal,
-    now: dt.datetime,
-    home_visit_done: bool,
-    home_visit_note: str,
-    neighbour_interviews: int,
-    neighbour_note: str,
-    monthly_income_per_capita: Money,
-    findings: str,
-) -> Investigation:
-    edge_for(application, Action.RECORD_INVESTIGATION, actor.role, now)
-    investigation = Investigation(
-        application_id=pk(application),
-        home_visit_done=home_visit_done,
-        home_visit_note=home_visit_note,
-        neighbour_interviews=neighbour_interviews,
-        neighbour_note=neighbour_note,
-        monthly_income_fen=monthly_income_per_capita.fen,
-        findings=findings,
-        recorded_by=actor.subject,
-        recorded_at=now,
-    )
-    session.add(investigation)
-    await transition(
-        session,
-        application,
-        Action.RECORD_INVESTIGATION,
-        actor=actor,
-        now=now,
-        details={"home_visit_done": home_visit_done},
-    )
-    return investigation
 
 
 async def _record_decision(
@@ -389,7 +353,7 @@ async def propose(
     The whole policy is applied to the proposal, so an amount the district
     could not approve is refused here already, with the same explanation.
     """
-    edge_for(application, Action.PROPOSE, actor.role, now)
+    await edge_for(session, application, Action.PROPOSE, actor.role, now)
     household = await load_household(session, actor, application.household_id)
     evaluation = await evaluate_case(
         session, CaseDraft.of(application), household, amount=amount, on=local_date(now)
@@ -420,6 +384,13 @@ async def propose(
     return evaluation
 
 
+_REFUSAL_STAGES = {
+    Action.INTAKE_REFUSE: "intake",
+    Action.STREET_REFUSE: "street_opinion",
+    Action.DISTRICT_REFUSE: "district_decision",
+}
+
+
 async def refuse(
     session: AsyncSession,
     application: Application,
@@ -429,11 +400,20 @@ async def refuse(
     action: Action,
     reasons: str,
 ) -> None:
-    """A refusal by the street (R3.4) or the district; the case closes."""
-    stage = "street_opinion" if action is Action.STREET_REFUSE else "district_decision"
-    edge_for(application, action, actor.role, now)
+    """A refusal at intake (R3.2), by the street (R3.4) or by the district.
+
+    The case closes. The decision keeps the policy's explanation as it stood,
+    so the written refusal (不予救助书面说明) can cite the rules not met
+    beside the clerk's reasons.
+    """
+    stage = _REFUSAL_STAGES[action]
+    await edge_for(session, application, action, actor.role, now)
     if not reasons.strip():
         raise InvalidInput("不予救助须写明理由。", field="reasons")
+    household = await load_household(session, actor, application.household_id)
+    evaluation = await evaluate_case(
+        session, CaseDraft.of(application), household, amount=None, on=local_date(now)
+    )
     await _record_decision(
         session,
         application,
@@ -443,7 +423,7 @@ async def refuse(
         outcome="refused",
         amount=None,
         reasons=reasons,
-        explanation={},
+        explanation=evaluation.to_dict(),
     )
     await transition(
         session, application, action, actor=actor, now=now, details={"reasons": reasons}
@@ -459,9 +439,15 @@ async def approve(
     amount: Money | None,
     opinion: str,
     departments: Sequence[DepartmentShare] = (),
+    action: Action = Action.APPROVE,
 ) -> Evaluation:
-    """The district's approval (R3.6) under every rule of R1 and R2."""
-    edge_for(application, Action.APPROVE, actor.role, now)
+    """An approval under every rule of R1 and R2.
+
+    ``Action.APPROVE`` is the district's (R3.6); ``Action.STREET_APPROVE`` is
+    the street leader's on the district's behalf (R3.5), only for an amount
+    the rules route to the street, and it lands on the district's filing list.
+    """
+    await edge_for(session, application, action, actor.role, now)
     # Lock the household so that two approvals for it are counted one after
     # the other, never both against the same remaining room.
     household = await session.scalar(
@@ -486,13 +472,19 @@ async def approve(
     )
     if not evaluation.eligible:
         raise refusal(evaluation)
+    street = action is Action.STREET_APPROVE
+    if street and evaluation.approval_level is not ApprovalLevel.STREET:
+        raise AboveStreetLimit(
+            "金额超过街道审批限额，须报区民政局审批。",
+            explanation=evaluation.to_dict(),
+        )
 
     await _record_decision(
         session,
         application,
         actor=actor,
         now=now,
-        stage="district_decision",
+        stage="street_approval" if street else "district_decision",
         outcome="approved",
         amount=granted,
         reasons=opinion,
@@ -517,7 +509,7 @@ async def approve(
     await transition(
         session,
         application,
-        Action.APPROVE,
+        action,
         actor=actor,
         now=now,
         details={"approved": str(granted)},
@@ -534,7 +526,7 @@ async def start_publicity(
     actor: Principal,
     now: dt.datetime,
 ) -> None:
-    edge_for(application, Action.START_PUBLICITY, actor.role, now)
+    await edge_for(session, application, Action.START_PUBLICITY, actor.role, now)
     book = await parameter_book(session, application.region_code, local_date(now))
     days = book.integer(ParameterName.PUBLICITY_DAYS)
     ends = now + dt.timedelta(days=days)

@@ -30,7 +30,13 @@ from app.domain.eligibility import (
 )
 from app.domain.money import Money
 from app.errors import CapExceeded, InvalidInput, PolicyViolation
-from app.persistence.tables import Application, Household, Investigation, pk
+from app.persistence.tables import (
+    Application,
+    EconomicCheck,
+    Household,
+    Investigation,
+    pk,
+)
 from app.workflow.households import members_of
 from app.workflow.policy_inputs import (
     ParameterMissing,
@@ -84,6 +90,21 @@ class CaseDraft:
 
 
 async def latest_income(session: AsyncSession, application_id: int) -> Money | None:
+    """R1.3's income: the completed economic-status check's figure where one
+    exists (official data outweighs what the household declared), else the
+    latest investigation's."""
+    checked = await session.scalar(
+        select(EconomicCheck.monthly_income_fen)
+        .where(
+            EconomicCheck.application_id == application_id,
+            EconomicCheck.status == "completed",
+            col(EconomicCheck.monthly_income_fen).is_not(None),
+        )
+        .order_by(col(EconomicCheck.id).desc())
+        .limit(1)
+    )
+    if checked is not None:
+        return Money(checked)
     found = await session.scalar(
         select(Investigation.monthly_income_fen)
         .where(Investigation.application_id == application_id)
@@ -118,10 +139,7 @@ async def evaluate_case(
             on=on,
         )
     except MissingParameterError as exc:
-        raise ParameterMissing(
-            f"未配置 {on.isoformat()} 适用的政策参数「{exc.name}」，请联系系统管理员。",
-            parameter=exc.name,
-        ) from exc
+        raise ParameterMissing(exc.name, on) from exc
 
     if income is None and draft.application_id is not None:
         income = await latest_income(session, draft.application_id)
@@ -153,7 +171,10 @@ async def evaluate_case(
             shares_due=shares_due,
         )
     except InconsistentFactsError as exc:
-        raise InvalidInput(f"申请信息相互矛盾，无法评估：{exc}。") from exc
+        raise InvalidInput(
+            "申请信息相互矛盾，无法评估，请核对救助类型、事由、病种和救急难信息。",
+            reason=str(exc),
+        ) from exc
 
     return evaluate(
         household=household_facts,

@@ -24,6 +24,12 @@ class ParameterMissing(Conflict):
     code = "policy_parameter_missing"
     title = "Policy parameter not configured"
 
+    def __init__(self, name: str, on: dt.date) -> None:
+        super().__init__(
+            f"未配置 {on.isoformat()} 适用的政策参数「{name}」，请联系系统管理员。",
+            parameter=name,
+        )
+
 
 async def parameter_versions(
     session: AsyncSession, region_code: str
@@ -52,7 +58,7 @@ async def parameter_versions(
             name=standard_parameter_name(s.area_type),
             region_code=s.region_code,
             valid_from=s.valid_from,
-            value=f"{s.monthly_fen // 100}.{s.monthly_fen % 100:02d}",
+            value=str(Money(s.monthly_fen)),
         )
         for s in standards
     )
@@ -74,11 +80,7 @@ class ParameterBook:
             self._versions, name=name, region_code=self.region_code, on=self.on
         )
         if found is None:
-            raise ParameterMissing(
-                f"未配置 {self.on.isoformat()} 适用的政策参数「{name}」，"
-                "请联系系统管理员。",
-                parameter=name,
-            )
+            raise ParameterMissing(name, self.on)
         return found
 
     def integer(self, name: ParameterName) -> int:

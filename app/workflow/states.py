@@ -9,6 +9,7 @@ class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"  # 已申请, awaiting intake
     RETURNED = "returned"  # 退回补正: materials missing, applicant may resubmit
     ACCEPTED = "accepted"  # 已受理, investigation due
+    AWAITING_CHECK = "awaiting_check"  # 待家庭经济状况核对结果
     INVESTIGATED = "investigated"  # 已调查, awaiting the street opinion
     STREET_REVIEWED = "street_reviewed"  # 街道已出具意见, awaiting the district
     APPROVED = "approved"  # 已审批, publicity not yet started
@@ -22,8 +23,9 @@ STATUS_TITLES_ZH: dict[ApplicationStatus, str] = {
     ApplicationStatus.SUBMITTED: "已申请，待受理",
     ApplicationStatus.RETURNED: "已退回，待补齐材料",
     ApplicationStatus.ACCEPTED: "已受理，待调查核实",
+    ApplicationStatus.AWAITING_CHECK: "已调查，待家庭经济状况核对结果",
     ApplicationStatus.INVESTIGATED: "已调查，待街道出具意见",
-    ApplicationStatus.STREET_REVIEWED: "街道已出具意见，待区民政局审批",
+    ApplicationStatus.STREET_REVIEWED: "街道已出具意见，待审批",
     ApplicationStatus.APPROVED: "已审批，待公示",
     ApplicationStatus.IN_PUBLICITY: "公示中",
     ApplicationStatus.AWAITING_PAYMENT: "公示期满，待发放",

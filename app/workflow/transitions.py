@@ -1,22 +1,32 @@
 """The table of edges of an application's life.
 
-Each edge names the action, the status it leaves, the status it reaches and
-the roles that may take it. Nothing changes an application's status except
-by an edge of this table (see ``applications.transition``); an action that
-is not an edge of the current status is refused with the current status and
-the actions that are allowed.
+Each edge names the action, the status it leaves, the status it reaches, the
+roles that may take it and, where the policy sets a condition, a guard.
+Nothing changes an application's status except by an edge of this table
+(see ``applications.transition``): an action that is not an edge of the
+current status is refused with 409, the current status and the actions that
+are allowed; a role outside the edge gets 403. ``allowed_actions`` reads the
+same table, so the buttons a front-end shows are the actions the server
+accepts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, func, select
+
+from app.clock import local_date
+from app.domain.money import Money
+from app.domain.parameters import ParameterName
 from app.domain.roles import Role
 from app.errors import InvalidTransition, PermissionDenied
-from app.persistence.tables import Application
+from app.persistence.tables import Application, Objection
+from app.workflow.policy_inputs import parameter_book
 from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
 
 S = ApplicationStatus
@@ -25,13 +35,19 @@ S = ApplicationStatus
 class Action(StrEnum):
     ACCEPT = "accept"
     RETURN = "return"
+    INTAKE_REFUSE = "intake_refuse"
     RESUBMIT = "resubmit"
     RECORD_INVESTIGATION = "record_investigation"
+    REQUEST_CHECK = "request_check"
+    RECORD_CHECK_RESULT = "record_check_result"
+    RECORD_APPRAISAL = "record_appraisal"
     PROPOSE = "propose"
     STREET_REFUSE = "street_refuse"
+    STREET_APPROVE = "street_approve"
     APPROVE = "approve"
     DISTRICT_REFUSE = "district_refuse"
     START_PUBLICITY = "start_publicity"
+    UPHOLD_OBJECTION = "uphold_objection"
     CLOSE_PUBLICITY = "close_publicity"
     MARK_PAID = "mark_paid"
 
@@ -39,25 +55,91 @@ class Action(StrEnum):
 ACTION_TITLES_ZH: dict[Action, str] = {
     Action.ACCEPT: "受理",
     Action.RETURN: "退回补正材料",
+    Action.INTAKE_REFUSE: "当场告知不符合条件（不予受理）",
     Action.RESUBMIT: "补齐材料后重新提交",
     Action.RECORD_INVESTIGATION: "登记调查核实结果",
+    Action.REQUEST_CHECK: "申请家庭经济状况核对",
+    Action.RECORD_CHECK_RESULT: "登记核对结果",
+    Action.RECORD_APPRAISAL: "登记民主评议结果",
     Action.PROPOSE: "街道出具意见（拟救助）",
     Action.STREET_REFUSE: "街道出具意见（不予救助）",
+    Action.STREET_APPROVE: "街道审批（受区委托）",
     Action.APPROVE: "区民政局审批通过",
     Action.DISTRICT_REFUSE: "区民政局审批不予救助",
     Action.START_PUBLICITY: "开始公示",
+    Action.UPHOLD_OBJECTION: "异议成立，撤销审批",
     Action.CLOSE_PUBLICITY: "结束公示",
     Action.MARK_PAID: "确认发放到账",
 }
 
-# A guard returns ``None`` when the edge may be taken now, else the reason.
-Guard = Callable[[Application, dt.datetime], str | None]
+# A guard returns ``None`` when the edge may be taken now, else the reason a
+# clerk reads. Guards read the database but never change it.
+Guard = Callable[[AsyncSession, Application, dt.datetime], Awaitable[str | None]]
 
 
-def _publicity_over(application: Application, now: dt.datetime) -> str | None:
+async def open_objections(session: AsyncSession, application_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Objection)
+        .where(
+            col(Objection.application_id) == application_id,
+            col(Objection.status) == "open",
+        )
+    )
+    return int(count or 0)
+
+
+async def _publicity_may_close(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
     ends = application.publicity_ends_at
     if ends is None or now < ends:
         return "公示期未满，不能结束公示。"
+    if application.id is not None and await open_objections(session, application.id):
+        return "公示期间收到的异议尚未处理完毕，不能结束公示。"
+    return None
+
+
+async def _street_limit(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> Money | None:
+    """R3.5's limit when the proposal is the street's to approve, else ``None``."""
+    if application.pool != "ordinary" or application.proposed_fen is None:
+        return None
+    book = await parameter_book(session, application.region_code, local_date(now))
+    limit = book.require(ParameterName.STREET_APPROVAL_LIMIT).as_money()
+    return limit if application.proposed_fen <= limit.fen else None
+
+
+async def _within_street_limit(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    if application.pool != "ordinary":
+        return "救急难案件须由区级审批。"
+    if await _street_limit(session, application, now) is None:
+        book = await parameter_book(session, application.region_code, local_date(now))
+        limit = book.require(ParameterName.STREET_APPROVAL_LIMIT).as_money()
+        return f"拟救助金额超过街道审批限额 {limit.grouped()} 元，须报区民政局审批。"
+    return None
+
+
+async def _above_street_limit(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    limit = await _street_limit(session, application, now)
+    if limit is not None:
+        return (
+            f"拟救助金额不超过街道审批限额 {limit.grouped()} 元，"
+            "由街道受区民政局委托审批并报区备案。"
+        )
+    return None
+
+
+async def _has_open_objection(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    if application.id is None or not await open_objections(session, application.id):
+        return "没有待处理的异议。"
     return None
 
 
@@ -74,25 +156,61 @@ _INTAKE = frozenset({Role.COMMUNITY_WORKER, Role.STREET_WORKER})
 # Who may take an application in the first place (the entry into the table).
 CREATE_ROLES = _INTAKE
 _STREET_REVIEW = frozenset({Role.STREET_WORKER, Role.STREET_LEADER})
+_STREET_LEADER = frozenset({Role.STREET_LEADER})
 _DISTRICT_APPROVAL = frozenset({Role.DISTRICT_OFFICER, Role.DISTRICT_ASSISTANCE_LEADER})
 _PUBLICITY = frozenset({Role.STREET_WORKER, Role.DISTRICT_OFFICER})
+# Whoever approved decides on objections: the street leader for delegated
+# cases, the district otherwise; both may, as the district is the principal.
+_OBJECTIONS = _STREET_LEADER | _DISTRICT_APPROVAL
+OBJECTION_DECIDERS = _OBJECTIONS
 
 EDGES: tuple[Edge, ...] = (
     Edge(Action.ACCEPT, S.SUBMITTED, S.ACCEPTED, _INTAKE),
     Edge(Action.RETURN, S.SUBMITTED, S.RETURNED, _INTAKE),
+    Edge(Action.INTAKE_REFUSE, S.SUBMITTED, S.REFUSED, _INTAKE),
     Edge(Action.RESUBMIT, S.RETURNED, S.SUBMITTED, _INTAKE),
     Edge(Action.RECORD_INVESTIGATION, S.ACCEPTED, S.INVESTIGATED, _INTAKE),
+    Edge(
+        Action.REQUEST_CHECK, S.INVESTIGATED, S.AWAITING_CHECK, _INTAKE | _STREET_REVIEW
+    ),
+    Edge(
+        Action.RECORD_CHECK_RESULT,
+        S.AWAITING_CHECK,
+        S.INVESTIGATED,
+        _INTAKE | _STREET_REVIEW,
+    ),
+    Edge(Action.RECORD_APPRAISAL, S.INVESTIGATED, S.INVESTIGATED, _INTAKE),
     Edge(Action.PROPOSE, S.INVESTIGATED, S.STREET_REVIEWED, _STREET_REVIEW),
     Edge(Action.STREET_REFUSE, S.INVESTIGATED, S.REFUSED, _STREET_REVIEW),
-    Edge(Action.APPROVE, S.STREET_REVIEWED, S.APPROVED, _DISTRICT_APPROVAL),
+    Edge(
+        Action.STREET_APPROVE,
+        S.STREET_REVIEWED,
+        S.APPROVED,
+        _STREET_LEADER,
+        guard=_within_street_limit,
+    ),
+    Edge(
+        Action.APPROVE,
+        S.STREET_REVIEWED,
+        S.APPROVED,
+        _DISTRICT_APPROVAL,
+        guard=_above_street_limit,
+    ),
     Edge(Action.DISTRICT_REFUSE, S.STREET_REVIEWED, S.REFUSED, _DISTRICT_APPROVAL),
     Edge(Action.START_PUBLICITY, S.APPROVED, S.IN_PUBLICITY, _PUBLICITY),
+    Edge(
+        Action.UPHOLD_OBJECTION,
+        S.IN_PUBLICITY,
+        S.ACCEPTED,
+        _OBJECTIONS,
+        guard=_has_open_objection,
+    ),
     Edge(
         Action.CLOSE_PUBLICITY,
         S.IN_PUBLICITY,
         S.AWAITING_PAYMENT,
         _PUBLICITY,
-        guard=_publicity_over,
+        guard=_publicity_may_close,
     ),
     # Taken by the bank's result upload, never by a person's button.
     Edge(Action.MARK_PAID, S.AWAITING_PAYMENT, S.PAID, frozenset({Role.BANK})),
@@ -101,46 +219,49 @@ EDGES: tuple[Edge, ...] = (
 _BY_KEY = {(edge.source, edge.action): edge for edge in EDGES}
 
 
-def allowed_actions(
-    application: Application, role: Role, now: dt.datetime
+async def allowed_actions(
+    session: AsyncSession, application: Application, role: Role, now: dt.datetime
 ) -> list[Action]:
     """The actions this role can take on this application now, in table order."""
     status = ApplicationStatus(application.status)
-    return [
-        edge.action
-        for edge in EDGES
-        if edge.source is status
-        and role in edge.roles
-        and (edge.guard is None or edge.guard(application, now) is None)
-    ]
+    allowed = []
+    for edge in EDGES:
+        if edge.source is not status or role not in edge.roles:
+            continue
+        if edge.guard is None or await edge.guard(session, application, now) is None:
+            allowed.append(edge.action)
+    return allowed
 
 
-def edge_for(
-    application: Application, action: Action, role: Role, now: dt.datetime
+async def edge_for(
+    session: AsyncSession,
+    application: Application,
+    action: Action,
+    role: Role,
+    now: dt.datetime,
 ) -> Edge:
     """The edge to take, or the refusal a clerk can understand."""
     status = ApplicationStatus(application.status)
     edge = _BY_KEY.get((status, action))
+    refusal: str | None = None
     if edge is None:
-        raise InvalidTransition(
+        refusal = (
             f"申请当前状态为「{STATUS_TITLES_ZH[status]}」，"
-            f"不能执行「{ACTION_TITLES_ZH[action]}」。",
-            current_status=status.value,
-            allowed_actions=[a.value for a in allowed_actions(application, role, now)],
+            f"不能执行「{ACTION_TITLES_ZH[action]}」。"
         )
-    if role not in edge.roles:
+    elif role not in edge.roles:
         raise PermissionDenied(
             f"您的角色无权执行「{ACTION_TITLES_ZH[action]}」。",
             current_status=status.value,
         )
-    if edge.guard is not None:
-        refusal = edge.guard(application, now)
-        if refusal is not None:
-            raise InvalidTransition(
-                refusal,
-                current_status=status.value,
-                allowed_actions=[
-                    a.value for a in allowed_actions(application, role, now)
-                ],
-            )
+    elif edge.guard is not None:
+        refusal = await edge.guard(session, application, now)
+
+    if refusal is not None or edge is None:
+        allowed = await allowed_actions(session, application, role, now)
+        raise InvalidTransition(
+            refusal or "",
+            current_status=status.value,
+            allowed_actions=[a.value for a in allowed],
+        )
     return edge

@@ -69,7 +69,7 @@ ANNUAL_CASES = [
         [("11700.00", 3), ("10000.00", 4), ("1000.00", 3)],
         2,
         "2133.33",
-        "6,733.33",
+        "约 6,733.33",
         id="size-3-4-3-then-2",
     ),
     pytest.param(
@@ -271,9 +271,9 @@ def test_multiples_are_written_exactly_without_float(
 @pytest.mark.parametrize(
     ("fen", "text"),
     [
-        (Fraction(100000, 3), "333.33"),
-        (Fraction(200000, 3), "666.67"),
-        (Fraction(1, 2), "0.01"),
+        (Fraction(100000, 3), "约 333.33"),
+        (Fraction(200000, 3), "约 666.67"),
+        (Fraction(1, 2), "约 0.01"),
         (Fraction(123456789), "1,234,567.89"),
     ],
 )

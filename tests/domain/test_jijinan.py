@@ -79,7 +79,7 @@ def test_jijinan_refused_before_the_ordinary_cap_is_reached_and_allowed_after(
         assert "普通临时救助人均累计 7,800.00 元，已达到年度上限" in result.message_zh
         assert result.inputs["ordinary_annual_room"] == "0.00"
     else:
-        assert "按 3 人计仍可救助 0.03 元" in result.message_zh
+        assert "按 3 人计本年度尚可救助 0.03 元" in result.message_zh
         assert result.inputs["failed_conditions"] == "ordinary_limit_not_reached"
 
 

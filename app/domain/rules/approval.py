@@ -45,6 +45,16 @@ def approval_level(
             (limit_version,),
         )
 
+    if amount.fen == 0 and not amount_is_proposed:
+        # Nothing can be granted now, so no office has anything to approve.
+        return ApprovalLevel.STREET, RuleResult(
+            "R3.5",
+            True,
+            "当前可批准的金额为 0.00 元，不涉及审批层级。",
+            inputs,
+            (limit_version,),
+        )
+
     street = amount.fen <= limit.fen
     level = ApprovalLevel.STREET if street else ApprovalLevel.DISTRICT
     verdict = (

@@ -16,6 +16,7 @@ from app.domain.caps import (
     PriorGrant,
     RuleResult,
     fraction_text,
+    hidden_by_rounding,
     per_capita_sum,
     per_capita_text,
 )
@@ -152,7 +153,7 @@ def jijinan(
         + (
             "已达到年度上限"
             if ordinary_spent
-            else f"尚未达到年度上限，按 {n} 人计仍可救助 "
+            else f"尚未达到年度上限，按 {n} 人计本年度尚可救助 "
             f"{ordinary.annual_room.grouped()} 元，应先按普通临时救助办理"
         )
     )
@@ -186,7 +187,12 @@ def jijinan(
         amount_text = (
             f"；本次 {amount.grouped()} 元，人均 "
             f"{per_capita_text(Fraction(amount.fen, n))} 元，"
-            + ("未超过上限" if within_cap else "超过救急难年度人均上限")
+            + (
+                "未超过上限"
+                if within_cap
+                else "超过救急难年度人均上限"
+                + hidden_by_rounding(used + Fraction(amount.fen, n), cap)
+            )
             + f"，{share_problem or _shares_text(application=application)}"
         )
 

@@ -183,6 +183,15 @@ def major_illness(
         )
 
     diagnosed_on = application.diagnosed_on
+    if diagnosed_on < patient.birth_date:
+        return RuleResult(
+            "R1.1b",
+            False,
+            f"确诊日期 {diagnosed_on.isoformat()} 早于患者出生日期"
+            f" {patient.birth_date.isoformat()}，请核对。",
+            inputs,
+            (limit_version,),
+        )
     limit_day = anniversary(birth_date=patient.birth_date, years=limit)
     is_child = diagnosed_on < limit_day
     age = age_on(birth_date=patient.birth_date, on=diagnosed_on)
