@@ -158,3 +158,45 @@ async def awaiting_payment(
     clock.advance(dt.timedelta(days=7))
     await api.ok("POST", base + "/publicity/close", who="street1")
     return app_id
+
+
+async def paid(api: Api, clock: OffsetClock, *, seq: int, amount: str) -> int:
+    """An application taken all the way through a bank batch to ``paid``."""
+    app_id = await awaiting_payment(
+        api, clock, seq=seq, amount=amount, account=f"62170000{seq:08d}"
+    )
+    form = await api.ok(
+        "POST",
+        "/api/v1/disbursement-forms",
+        who="officer1",
+        status=201,
+        json={"application_ids": [app_id]},
+    )
+    for signer in ("officer1", "assistlead1", "financelead1"):
+        await api.ok(
+            "POST",
+            f"/api/v1/disbursement-forms/{form['id']}/signatures",
+            who=signer,
+            status=201,
+            json={"payload_sha256": form["payload_sha256"]},
+        )
+    batch = await api.ok(
+        "POST", "/api/v1/payout-batches", who="officer1", status=201, json={}
+    )
+    line = batch["lines"][0]
+    await api.ok(
+        "POST",
+        f"/api/v1/payout-batches/{batch['id']}/results",
+        who="bank-demo",
+        json={
+            "lines": [
+                {
+                    "line_no": line["line_no"],
+                    "reference": f"P{line['payment_id']:08d}",
+                    "amount": line["amount"],
+                    "result": "success",
+                }
+            ]
+        },
+    )
+    return app_id

@@ -12,9 +12,10 @@ from urllib.parse import quote
 import pytest
 from httpx import Response
 
+from app.clock import OffsetClock
 from app.domain.catalog import ALLOWED_UPLOAD_TYPES, MAX_UPLOAD_BYTES
 from app.workflow.attachments import sanitise_filename
-from tests.support import FULL_MATERIALS, Api, id_number
+from tests.support import FULL_MATERIALS, Api, id_number, paid
 
 OTHER_COMMUNITY = "430204001002"  # 东门社区（示例）: street1's, not community1's
 
@@ -380,3 +381,30 @@ async def test_an_empty_file_exports_the_record_and_an_empty_manifest(
         assert archive.namelist() == ["application.json", "manifest.json"]
         manifest = json.loads(archive.read("manifest.json"))
     assert manifest == {"application_id": app_id, "attachments": []}
+
+
+async def test_a_paid_case_closes_only_with_its_whole_file(
+    api: Api, clock: OffsetClock
+) -> None:
+    app_id = await paid(api, clock, seq=301, amount="2000.00")
+    base = f"/api/v1/applications/{app_id}"
+
+    incomplete = await api.call("POST", base + "/close", who="street1")
+    assert incomplete.status_code == 409
+    assert "户口簿复印件" in incomplete.json()["detail"]
+    detail = await api.ok("GET", base, who="street1")
+    assert detail["allowed_actions"] == []
+
+    for material in FULL_MATERIALS:
+        response = await api.client.post(
+            base + "/attachments",
+            headers={"Authorization": f"Bearer {await api.token('street1')}"},
+            data={"material": material},
+            files={"file": (f"{material}.pdf", PDF, "application/pdf")},
+        )
+        assert response.status_code == 201, response.text
+
+    ready = await api.ok("GET", base, who="street1")
+    assert [a["action"] for a in ready["allowed_actions"]] == ["close_file"]
+    closed = await api.ok("POST", base + "/close", who="street1")
+    assert closed["status"] == "closed"

@@ -722,6 +722,23 @@ async def street_approval(
     return await application_detail(session, application, principal, at)
 
 
+@router.post(
+    "/{application_id}/close",
+    summary="Close a paid case once its file is complete (R4)",
+    responses=ACTION_ERRORS,
+)
+async def close_case(
+    application_id: PathId,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+    if_match: IfMatch = None,
+) -> ApplicationDetail:
+    application = await load_for_action(session, principal, application_id, if_match)
+    await flow.close_file(session, application, actor=principal, now=at)
+    return await application_detail(session, application, principal, at)
+
+
 @router.get(
     "/{application_id}/refusal-notice",
     summary="The written refusal (不予救助书面说明) of a refused application",

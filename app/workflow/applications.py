@@ -542,6 +542,16 @@ async def start_publicity(
     )
 
 
+async def close_file(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+) -> None:
+    await transition(session, application, Action.CLOSE_FILE, actor=actor, now=now)
+
+
 async def close_publicity(
     session: AsyncSession,
     application: Application,

@@ -16,6 +16,7 @@ class ApplicationStatus(StrEnum):
     IN_PUBLICITY = "in_publicity"  # 公示中
     AWAITING_PAYMENT = "awaiting_payment"  # 公示期满, awaiting disbursement
     PAID = "paid"  # 已发放
+    CLOSED = "closed"  # 已结案: paid and its file (一人一档) complete
     REFUSED = "refused"  # 不予救助
 
 
@@ -30,6 +31,7 @@ STATUS_TITLES_ZH: dict[ApplicationStatus, str] = {
     ApplicationStatus.IN_PUBLICITY: "公示中",
     ApplicationStatus.AWAITING_PAYMENT: "公示期满，待发放",
     ApplicationStatus.PAID: "已发放",
+    ApplicationStatus.CLOSED: "已结案",
     ApplicationStatus.REFUSED: "不予救助",
 }
 

@@ -21,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
 from app.clock import local_date
+from app.domain.catalog import MATERIAL_TITLES_ZH
 from app.domain.money import Money
 from app.domain.parameters import ParameterName
 from app.domain.roles import Role
 from app.errors import InvalidTransition, PermissionDenied
 from app.persistence.tables import Application, Objection
+from app.workflow.attachments import missing_on_file
 from app.workflow.policy_inputs import parameter_book
 from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
 
@@ -50,6 +52,7 @@ class Action(StrEnum):
     UPHOLD_OBJECTION = "uphold_objection"
     CLOSE_PUBLICITY = "close_publicity"
     MARK_PAID = "mark_paid"
+    CLOSE_FILE = "close_file"
 
 
 ACTION_TITLES_ZH: dict[Action, str] = {
@@ -70,6 +73,7 @@ ACTION_TITLES_ZH: dict[Action, str] = {
     Action.UPHOLD_OBJECTION: "异议成立，撤销审批",
     Action.CLOSE_PUBLICITY: "结束公示",
     Action.MARK_PAID: "确认发放到账",
+    Action.CLOSE_FILE: "结案归档",
 }
 
 # A guard returns ``None`` when the edge may be taken now, else the reason a
@@ -140,6 +144,16 @@ async def _has_open_objection(
 ) -> str | None:
     if application.id is None or not await open_objections(session, application.id):
         return "没有待处理的异议。"
+    return None
+
+
+async def _file_complete(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    missing = await missing_on_file(session, application)
+    if missing:
+        titles = "、".join(MATERIAL_TITLES_ZH[m] for m in missing)
+        return f"档案不全，不能结案。请先上传：{titles}。"
     return None
 
 
@@ -214,6 +228,14 @@ EDGES: tuple[Edge, ...] = (
     ),
     # Taken by the bank's result upload, never by a person's button.
     Edge(Action.MARK_PAID, S.AWAITING_PAYMENT, S.PAID, frozenset({Role.BANK})),
+    # R4: a case is closed only with its whole file (一人一档).
+    Edge(
+        Action.CLOSE_FILE,
+        S.PAID,
+        S.CLOSED,
+        frozenset({Role.STREET_WORKER, Role.DISTRICT_OFFICER}),
+        guard=_file_complete,
+    ),
 )
 
 _BY_KEY = {(edge.source, edge.action): edge for edge in EDGES}
