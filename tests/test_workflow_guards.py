@@ -101,7 +101,7 @@ def test_every_status_but_the_terminal_ones_has_a_way_out() -> None:
     sources = {edge.source for edge in EDGES}
 
     assert sources == set(ApplicationStatus) - {
-        ApplicationStatus.PAID,
+        ApplicationStatus.CLOSED,
         ApplicationStatus.REFUSED,
     }
     assert len({(e.source, e.action) for e in EDGES}) == len(EDGES)
