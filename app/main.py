@@ -18,12 +18,14 @@ from app.routers import (
     calendar,
     disbursements,
     eligibility,
+    funds,
     households,
     investigation,
     objections,
     payouts,
     policy,
     regions,
+    spot_checks,
     system,
 )
 from app.settings import Settings, get_settings
@@ -83,6 +85,8 @@ def create_app(
         payouts,
         policy,
         calendar,
+        spot_checks,
+        funds,
     ):
         app.include_router(module.router)
     return app

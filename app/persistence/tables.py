@@ -478,3 +478,9 @@ class AttachmentBlob(SQLModel, table=True):
         sa_column_kwargs={"autoincrement": False},
     )
     content: bytes  # LargeBinary: BYTEA on PostgreSQL, BLOB on SQLite
+
+
+# --- Spot checks and the filing list (R3.6, R3.5) ------------------------
+
+
+# --- Reserve funds and recoveries (R5.1, R5.2) ---------------------------

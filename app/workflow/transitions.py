@@ -53,6 +53,8 @@ class Action(StrEnum):
     CLOSE_PUBLICITY = "close_publicity"
     MARK_PAID = "mark_paid"
     CLOSE_FILE = "close_file"
+    REOPEN = "reopen"
+    RECORD_RECOVERY = "record_recovery"
 
 
 ACTION_TITLES_ZH: dict[Action, str] = {
@@ -74,6 +76,8 @@ ACTION_TITLES_ZH: dict[Action, str] = {
     Action.CLOSE_PUBLICITY: "结束公示",
     Action.MARK_PAID: "确认发放到账",
     Action.CLOSE_FILE: "结案归档",
+    Action.REOPEN: "抽查不合格，退回重新调查",
+    Action.RECORD_RECOVERY: "登记追回（骗取或抽查不合格）",
 }
 
 # A guard returns ``None`` when the edge may be taken now, else the reason a
@@ -177,6 +181,8 @@ _PUBLICITY = frozenset({Role.STREET_WORKER, Role.DISTRICT_OFFICER})
 # cases, the district otherwise; both may, as the district is the principal.
 _OBJECTIONS = _STREET_LEADER | _DISTRICT_APPROVAL
 OBJECTION_DECIDERS = _OBJECTIONS
+_SPOT_CHECKERS = frozenset({Role.DISTRICT_OFFICER, Role.DISTRICT_ASSISTANCE_LEADER})
+_RECOVERERS = _SPOT_CHECKERS
 
 EDGES: tuple[Edge, ...] = (
     Edge(Action.ACCEPT, S.SUBMITTED, S.ACCEPTED, _INTAKE),
@@ -228,6 +234,18 @@ EDGES: tuple[Edge, ...] = (
     ),
     # Taken by the bank's result upload, never by a person's button.
     Edge(Action.MARK_PAID, S.AWAITING_PAYMENT, S.PAID, frozenset({Role.BANK})),
+    # R3.6: a failed spot check sends a case not yet paid back to investigation
+    # (its grant revoked); a paid one gets a recovery instead.
+    *(
+        Edge(Action.REOPEN, source, S.INVESTIGATED, _SPOT_CHECKERS)
+        for source in (S.APPROVED, S.IN_PUBLICITY, S.AWAITING_PAYMENT)
+    ),
+    # R5.2: money paid wrongly (fraud, a failed spot check) is recovered; the
+    # case keeps its status and gains a recovery record.
+    *(
+        Edge(Action.RECORD_RECOVERY, source, source, _RECOVERERS)
+        for source in (S.PAID, S.CLOSED)
+    ),
     # R4: a case is closed only with its whole file (一人一档).
     Edge(
         Action.CLOSE_FILE,
