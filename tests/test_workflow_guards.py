@@ -98,7 +98,7 @@ async def test_a_stale_copy_cannot_move_an_application_twice(
 
 
 def test_every_status_but_the_terminal_ones_has_a_way_out() -> None:
-    sources = {edge.source for edge in EDGES}
+    sources = {edge.source for edge in EDGES if edge.target is not edge.source}
 
     assert sources == set(ApplicationStatus) - {
         ApplicationStatus.CLOSED,
