@@ -87,7 +87,7 @@ class Api:
                     "name": name,
                     "id_number": number,
                     "relation": relation,
-                    "birth_date": birth,
+                    **({"birth_date": birth} if birth else {}),
                     "is_applicant": index == 0,
                 }
                 for index, (name, number, relation, birth) in enumerate(members)
