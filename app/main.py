@@ -12,12 +12,14 @@ from app.clock import Clock, OffsetClock, SystemClock
 from app.errors import install_error_handlers
 from app.persistence.db import make_engine, make_sessionmaker
 from app.routers import (
+    advances,
     applications,
     attachments,
     auth,
     calendar,
     disbursements,
     eligibility,
+    forms_of_help,
     funds,
     households,
     investigation,
@@ -77,8 +79,10 @@ def create_app(
         regions,
         households,
         applications,
+        advances,
         investigation,
         objections,
+        forms_of_help,
         eligibility,
         attachments,
         disbursements,

@@ -223,7 +223,10 @@ async def test_the_street_leader_approves_up_to_one_thousand_for_the_district(
     reviewed = await api.ok(
         "GET", f"/api/v1/applications/{small['id']}", who="streetlead1"
     )
-    assert [a["action"] for a in reviewed["allowed_actions"]] == ["street_approve"]
+    assert [a["action"] for a in reviewed["allowed_actions"]] == [
+        "street_approve",
+        "pay_advance",
+    ]
     approved = await api.ok(
         "POST",
         f"/api/v1/applications/{small['id']}/street-approval",
@@ -399,3 +402,89 @@ async def test_a_stale_screen_gets_412_and_a_fresh_one_goes_through(api: Api) ->
     assert stale.json()["current_version"] == 1
     assert ok.status_code == 200
     assert ok.json()["version"] == 2
+
+
+async def test_goods_in_kind_count_against_the_cap_at_their_value(
+    api: Api, clock: OffsetClock
+) -> None:
+    # One person, S = 720: 4,320.00 per case.
+    investigated = await _investigated(api, seq=208)
+    base = f"/api/v1/applications/{investigated['id']}"
+    over = {
+        "decision": "eligible",
+        "proposed_amount": "4320.01",
+        "form_of_help": "in_kind",
+        "items": [
+            {"name": "棉被", "quantity": 1, "unit_value": "320.01"},
+            {"name": "冰箱", "quantity": 2, "unit_value": "2000.00"},
+        ],
+    }
+    refused = await api.call("POST", base + "/street-opinion", who="street1", json=over)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "cap_exceeded"
+
+    mismatch = await api.call(
+        "POST",
+        base + "/street-opinion",
+        who="street1",
+        json=over | {"proposed_amount": "4000.00"},
+    )
+    assert mismatch.status_code == 422
+    assert "物品价值合计 4,320.01 元" in mismatch.json()["detail"]
+
+    within = over | {
+        "proposed_amount": "4320.00",
+        "items": [{"name": "冰箱", "quantity": 2, "unit_value": "2160.00"}],
+    }
+    proposed = await api.ok(
+        "POST", base + "/street-opinion", who="street1", json=within
+    )
+    assert proposed["form_of_help"] == "in_kind"
+    assert proposed["in_kind_items"][0]["value"] == "4320.00"
+    await api.ok(
+        "POST",
+        base + "/district-decision",
+        who="officer1",
+        json={"decision": "approve"},
+    )
+    await api.ok("POST", base + "/publicity/start", who="street1")
+    clock.advance(dt.timedelta(days=7))
+    await api.ok("POST", base + "/publicity/close", who="street1")
+
+    on_form = await api.call(
+        "POST",
+        "/api/v1/disbursement-forms",
+        who="officer1",
+        json={"application_ids": [investigated["id"]]},
+    )
+    assert on_form.status_code == 409
+    delivered = await api.ok(
+        "POST",
+        base + "/delivery",
+        who="street1",
+        json={"received_by": "秦一", "delivered_on": "2026-03-09"},
+    )
+    assert delivered["status"] == "paid"
+    assert delivered["delivery"]["received_by"] == "秦一"
+
+
+async def test_a_referral_records_the_agency_and_its_outcome(api: Api) -> None:
+    investigated = await _investigated(api, seq=209)
+    base = f"/api/v1/applications/{investigated['id']}"
+
+    referred = await api.ok(
+        "POST",
+        base + "/referral",
+        who="street1",
+        json={"agency": "区慈善总会", "programme": "大病救助", "note": "转介慈善救助"},
+    )
+    outcome = await api.ok(
+        "POST",
+        base + "/referral/outcome",
+        who="community1",
+        json={"outcome": "慈善总会资助 5,000 元"},
+    )
+
+    assert referred["status"] == "referred"
+    assert outcome["referral"]["agency"] == "区慈善总会"
+    assert outcome["referral"]["outcome"] == "慈善总会资助 5,000 元"

@@ -74,6 +74,19 @@ REQUESTS: dict[Action, Request] = {
     Action.START_PUBLICITY: Request("street1", "/publicity/start"),
     Action.CLOSE_PUBLICITY: Request("street1", "/publicity/close"),
     Action.CLOSE_FILE: Request("street1", "/close"),
+    Action.REFER: Request(
+        "street1", "/referral", {"agency": "区医疗保障局", "programme": "医疗救助"}
+    ),
+    Action.RECORD_REFERRAL_OUTCOME: Request(
+        "street1", "/referral/outcome", {"outcome": "已纳入医疗救助"}
+    ),
+    Action.PAY_ADVANCE: Request("streetlead1", "/advance", {"amount": "2000.00"}),
+    Action.SETTLE_ADVANCE: Request("officer1", "/advance/settlement"),
+    Action.RECORD_DELIVERY: Request(
+        "street1",
+        "/delivery",
+        {"received_by": "许一", "delivered_on": "2026-03-02"},
+    ),
 }
 
 # Actions without a per-application request of their own: an upheld
@@ -188,6 +201,11 @@ async def _awaiting_check(case: Case) -> None:
     await case.do(A.REQUEST_CHECK)
 
 
+async def _referred(case: Case) -> None:
+    await _investigated(case)
+    await case.do(A.REFER)
+
+
 async def _refused(case: Case) -> None:
     await _submitted(case)
     await case.do(A.INTAKE_REFUSE)
@@ -212,6 +230,7 @@ SETUPS: dict[S, Setup] = {
     S.IN_PUBLICITY: _in_publicity,
     S.AWAITING_PAYMENT: _awaiting_payment,
     S.REFUSED: _refused,
+    S.REFERRED: _referred,
 }
 
 
@@ -259,8 +278,39 @@ async def test_every_other_action_is_refused_with_409_and_changes_nothing(
     assert await case.status() == status.value
 
 
+async def fund_the_street(api: Api) -> None:
+    """田心街道's reserve fund, set up and filled to its cap of 20,000.00."""
+    await api.ok(
+        "POST",
+        "/api/v1/reserve-funds",
+        who="officer1",
+        status=201,
+        json={
+            "street_code": "430204001000",
+            "year": 2026,
+            "last_year_spending": "300000.00",
+        },
+    )
+    await api.ok(
+        "POST",
+        "/api/v1/reserve-funds/430204001000/replenishments",
+        who="officer1",
+        status=201,
+        json={"amount": "20000.00", "note": "年初拨付"},
+    )
+
+
 async def _edge_setup(case: Case, action: Action, source: S) -> None:
     """Bring ``case`` to ``source`` so that ``action``'s guard lets it pass."""
+    if action in (A.PAY_ADVANCE, A.SETTLE_ADVANCE):
+        await fund_the_street(case.api)
+    if action is A.SETTLE_ADVANCE:
+        await _accepted(case)
+        await case.do(A.PAY_ADVANCE, A.RECORD_INVESTIGATION, A.PROPOSE, A.APPROVE)
+        await case.do(A.START_PUBLICITY)
+        case.clock.advance(dt.timedelta(days=7))
+        await case.do(A.CLOSE_PUBLICITY)
+        return
     if action is A.STREET_APPROVE:
         await _investigated(case)
         response = await case.api.call(
@@ -270,6 +320,24 @@ async def _edge_setup(case: Case, action: Action, source: S) -> None:
             json={"decision": "eligible", "proposed_amount": "800.00"},
         )
         assert response.status_code == 200, response.text
+        return
+    if action is A.RECORD_DELIVERY:
+        await _investigated(case)
+        response = await case.api.call(
+            "POST",
+            f"/api/v1/applications/{case.id}/street-opinion",
+            who="street1",
+            json={
+                "decision": "eligible",
+                "proposed_amount": "1200.00",
+                "form_of_help": "in_kind",
+                "items": [{"name": "棉被", "quantity": 4, "unit_value": "300.00"}],
+            },
+        )
+        assert response.status_code == 200, response.text
+        await case.do(A.APPROVE, A.START_PUBLICITY)
+        case.clock.advance(dt.timedelta(days=7))
+        await case.do(A.CLOSE_PUBLICITY)
         return
     await SETUPS[source](case)
     if action is A.CLOSE_PUBLICITY:

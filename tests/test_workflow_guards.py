@@ -103,6 +103,7 @@ def test_every_status_but_the_terminal_ones_has_a_way_out() -> None:
     assert sources == set(ApplicationStatus) - {
         ApplicationStatus.CLOSED,
         ApplicationStatus.REFUSED,
+        ApplicationStatus.REFERRED,
     }
     assert len({(e.source, e.action) for e in EDGES}) == len(EDGES)
 

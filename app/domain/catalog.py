@@ -69,6 +69,14 @@ class HouseholdCategory(StrEnum):
     NONE = "none"
 
 
+class FormOfHelp(StrEnum):
+    """R3.10: how the help is given."""
+
+    CASH = "cash"  # 现金，经代发银行
+    IN_KIND = "in_kind"  # 实物，按价值计入上限
+    REFERRAL = "referral"  # 转介服务
+
+
 class AreaType(StrEnum):
     URBAN = "urban"
     RURAL = "rural"

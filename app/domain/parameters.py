@@ -36,6 +36,7 @@ class ParameterName(StrEnum):
     SPOT_CHECK_RATIO = "spot_check_ratio"
     PUBLICITY_DAYS = "publicity_days"
     STREET_RESERVE_CAP = "street_reserve_cap"
+    STREET_RESERVE_SHARE = "street_reserve_share"
 
 
 class ValueKind(StrEnum):
@@ -156,6 +157,16 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "街道备用金上限（元）",
             "R5.1",
             maximum="10000000.00",
+        ),
+        # R5.1 sizes the fund as "a share of last year's spending" without
+        # naming the share; 0.10 is the service's reading (docs/policy.md).
+        ParameterSpec(
+            ParameterName.STREET_RESERVE_SHARE,
+            ValueKind.RATIO,
+            "0.10",
+            "街道备用金占上年度临时救助支出的比例",
+            "R5.1",
+            maximum="1",
         ),
     )
 }

@@ -10,7 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, BigInteger, Index, MetaData, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Index,
+    MetaData,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from app.persistence.types import UTCDateTime
@@ -164,6 +172,17 @@ class Application(SQLModel, table=True):
     # R2.5: ordinary temporary assistance or the 救急难 pool.
     pool: str = Field(default="ordinary", max_length=16)
     special_programme: str | None = Field(default=None, max_length=16)
+    # R3.10: cash through the bank, goods in kind, or a referral.
+    form_of_help: str = Field(default="cash", max_length=16)
+    # In kind: [{name, quantity, unit_value}] whose value is the grant.
+    in_kind_items: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    # Referral: {agency, programme, note, outcome, outcome_note}.
+    referral: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # In kind: {received_by, delivered_on, note} once the goods were handed over.
+    delivery: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # R3.9: an advance paid at once from the street's reserve fund.
+    advance_fen: int | None = Field(default=None, sa_type=BigInteger)
+    advance_paid_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     description: str = Field(max_length=2000)
     requested_fen: int = Field(sa_type=BigInteger)
     household_size: int
@@ -483,4 +502,142 @@ class AttachmentBlob(SQLModel, table=True):
 # --- Spot checks and the filing list (R3.6, R3.5) ------------------------
 
 
+class SpotCheckDraw(SQLModel, table=True):
+    """The district's random draw of one street's delegated approvals of a month.
+
+    The population, the ratio and the seed are kept, so the draw can be
+    repeated by anyone (``app.domain.sampling.draw``). One draw per street
+    and month, whatever the code does.
+    """
+
+    __tablename__ = "spot_check_draws"
+    __table_args__ = (
+        UniqueConstraint(
+            "street_code", "month", name="uq_spot_check_draws_street_month"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    street_code: str = Field(foreign_key="regions.code", max_length=12)
+    month: str = Field(max_length=7)  # YYYY-MM, in China time
+    seed: int = Field(sa_type=BigInteger)
+    seed_source: str = Field(max_length=16)  # generated / given
+    ratio: str = Field(max_length=16)  # spot_check_ratio as in force, e.g. 0.30
+    population_count: int
+    # The application ids drawn from, sorted: what a repeat of the draw needs.
+    population_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    drawn_count: int
+    drawn_by: str = Field(max_length=64)
+    drawn_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class SpotCheck(SQLModel, table=True):
+    """The check of one drawn approval, and its result (recorded once).
+
+    Unique on the decision, not the application: a case corrected after a
+    failed check and approved again is a new approval that may be drawn again.
+    """
+
+    __tablename__ = "spot_checks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(foreign_key="spot_check_draws.id", index=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    decision_id: int = Field(foreign_key="decisions.id", unique=True)
+    status: str = Field(default="pending", max_length=16)  # pending/passed/failed
+    findings: str = Field(default="", max_length=2000)
+    # Failed after the money was paid: R5.2's recovery is due.
+    recovery_required: bool = Field(default=False)
+    checked_by: str | None = Field(default=None, max_length=64)
+    checked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
 # --- Reserve funds and recoveries (R5.1, R5.2) ---------------------------
+
+
+class ReserveFund(SQLModel, table=True):
+    """A street's reserve fund (临时救助备用金, R5.1): its cap and its balance.
+
+    One row per street, reset when a new year is set up. The check makes
+    the database refuse a balance below zero or above the cap, whatever the
+    code does; every change is a compare-and-set on ``version``.
+    """
+
+    __tablename__ = "reserve_funds"
+    __table_args__ = (
+        CheckConstraint(
+            "balance_fen >= 0 AND balance_fen <= cap_fen", name="balance_within_cap"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    street_code: str = Field(foreign_key="regions.code", max_length=12, unique=True)
+    year: int
+    cap_fen: int = Field(sa_type=BigInteger)
+    balance_fen: int = Field(sa_type=BigInteger)
+    version: int = Field(default=1)
+
+
+class ReserveMovement(SQLModel, table=True):
+    """One change of a reserve fund, append-only: the fund's ledger."""
+
+    __tablename__ = "reserve_movements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fund_id: int = Field(foreign_key="reserve_funds.id", index=True)
+    kind: str = Field(max_length=16)  # set_cap / advance / replenish / adjust
+    # Signed: an advance or a returned excess is negative, a replenishment
+    # positive, setting the cap zero.
+    amount_fen: int = Field(sa_type=BigInteger)
+    balance_after_fen: int = Field(sa_type=BigInteger)
+    application_id: int | None = Field(
+        default=None, foreign_key="applications.id", index=True
+    )
+    note: str = Field(default="", max_length=2000)
+    by: str = Field(max_length=64)
+    at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class Recovery(SQLModel, table=True):
+    """Money to be recovered from a paid case (追回, R5.2) and how much came back."""
+
+    __tablename__ = "recoveries"
+    __table_args__ = (
+        CheckConstraint(
+            "amount_fen > 0 AND recovered_fen >= 0 AND recovered_fen <= amount_fen",
+            name="recovered_within_amount",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    reason: str = Field(max_length=16)  # fraud / spot_check / advance_excess
+    amount_fen: int = Field(sa_type=BigInteger)
+    recovered_fen: int = Field(default=0, sa_type=BigInteger)
+    status: str = Field(default="open", max_length=16)  # open/settled/written_off
+    note: str = Field(default="", max_length=2000)
+    opened_by: str = Field(max_length=64)
+    opened_at: dt.datetime = Field(sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class Repayment(SQLModel, table=True):
+    """One sum paid back against a recovery, with its receipt."""
+
+    __tablename__ = "repayments"
+    __table_args__ = (
+        # The same receipt recorded twice would count the money twice.
+        UniqueConstraint(
+            "recovery_id", "receipt_no", name="uq_repayment_recovery_receipt"
+        ),
+        CheckConstraint("amount_fen > 0", name="positive_amount"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recovery_id: int = Field(foreign_key="recoveries.id", index=True)
+    amount_fen: int = Field(sa_type=BigInteger)
+    paid_on: dt.date
+    receipt_no: str = Field(max_length=64)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime)

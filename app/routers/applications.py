@@ -26,10 +26,12 @@ from app.domain.catalog import (
     MATERIAL_TITLES_ZH,
     AssistanceType,
     Disease,
+    FormOfHelp,
     Material,
     Reason,
 )
 from app.domain.eligibility import DepartmentShare, Pool, SpecialProgramme
+from app.domain.forms import InKindItem
 from app.domain.idnumber import mask_account
 from app.domain.money import Money
 from app.domain.regions import scope_prefix
@@ -184,6 +186,12 @@ class ApplicationPublic(OutputModel):
     district_recognition: str | None
     pool: Pool
     special_programme: SpecialProgramme | None
+    form_of_help: FormOfHelp
+    in_kind_items: list[dict[str, Any]]
+    referral: dict[str, Any]
+    delivery: dict[str, Any]
+    advance: MoneyStr | None
+    advance_paid_at: LocalDateTime | None
     description: str
     requested_amount: MoneyStr
     household_size: int
@@ -287,6 +295,12 @@ def application_public(application: Application) -> ApplicationPublic:
         special_programme=None
         if application.special_programme is None
         else SpecialProgramme(application.special_programme),
+        form_of_help=FormOfHelp(application.form_of_help),
+        in_kind_items=application.in_kind_items,
+        referral=application.referral,
+        delivery=application.delivery,
+        advance=_money(application.advance_fen),
+        advance_paid_at=application.advance_paid_at,
         description=application.description,
         requested_amount=Money(application.requested_fen),
         household_size=application.household_size,
@@ -587,10 +601,25 @@ async def resubmit(
     return await application_detail(session, application, principal, at)
 
 
+class InKindItemIn(InputModel):
+    name: str = Field(min_length=1, max_length=64, examples=["棉被"])
+    quantity: int = Field(ge=1, le=10_000)
+    unit_value: MoneyStr
+
+
 class StreetOpinion(InputModel):
     decision: Literal["eligible", "refused"]
     proposed_amount: MoneyStr | None = None
     opinion: str = Field(default="", max_length=2000)
+    form_of_help: Literal[FormOfHelp.CASH, FormOfHelp.IN_KIND] = Field(
+        default=FormOfHelp.CASH,
+        description="Cash through the bank, or goods in kind valued in items.",
+    )
+    items: list[InKindItemIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="In kind only: the goods; their value must equal the amount.",
+    )
 
 
 @router.post(
@@ -619,6 +648,11 @@ async def street_opinion(
             now=at,
             amount=body.proposed_amount,
             opinion=body.opinion,
+            form_of_help=body.form_of_help,
+            items=[
+                InKindItem(name=i.name, quantity=i.quantity, unit_value=i.unit_value)
+                for i in body.items
+            ],
         )
     else:
         await flow.refuse(

@@ -24,6 +24,7 @@ from app.domain.catalog import (
     REASONS_BY_TYPE,
     AssistanceType,
     Disease,
+    FormOfHelp,
     Material,
     Reason,
     missing_materials,
@@ -35,6 +36,7 @@ from app.domain.eligibility import (
     Pool,
     SpecialProgramme,
 )
+from app.domain.forms import InKindItem, in_kind_value
 from app.domain.money import Money
 from app.domain.parameters import ParameterName
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -347,13 +349,26 @@ async def propose(
     now: dt.datetime,
     amount: Money,
     opinion: str,
+    form_of_help: FormOfHelp = FormOfHelp.CASH,
+    items: Sequence[InKindItem] = (),
 ) -> Evaluation:
     """The street's opinion that the household is eligible, with an amount.
 
     The whole policy is applied to the proposal, so an amount the district
     could not approve is refused here already, with the same explanation.
+    Goods in kind (R3.10) are proposed as items whose value is the amount.
     """
     await edge_for(session, application, Action.PROPOSE, actor.role, now)
+    if form_of_help is FormOfHelp.REFERRAL:
+        raise InvalidInput("转介请使用转介操作，不出具救助金额。", field="form_of_help")
+    if (form_of_help is FormOfHelp.IN_KIND) != bool(items):
+        raise InvalidInput("实物救助须列明物品；现金救助不列物品。", field="items")
+    if items and in_kind_value(items) != amount:
+        raise InvalidInput(
+            f"物品价值合计 {in_kind_value(items).grouped()} 元，"
+            f"与拟救助金额 {amount.grouped()} 元不符。",
+            field="items",
+        )
     household = await load_household(session, actor, application.household_id)
     evaluation = await evaluate_case(
         session, CaseDraft.of(application), household, amount=amount, on=local_date(now)
@@ -378,8 +393,10 @@ async def propose(
         Action.PROPOSE,
         actor=actor,
         now=now,
-        details={"proposed": str(amount)},
+        details={"proposed": str(amount), "form_of_help": form_of_help.value},
         proposed_fen=amount.fen,
+        form_of_help=form_of_help.value,
+        in_kind_items=[item.to_dict() for item in items],
     )
     return evaluation
 
@@ -460,6 +477,13 @@ async def approve(
     granted = amount or Money(application.proposed_fen or 0)
     if granted.fen <= 0:
         raise InvalidInput("审批金额须大于 0。", field="amount")
+    if (
+        application.form_of_help == FormOfHelp.IN_KIND
+        and granted.fen != application.proposed_fen
+    ):
+        raise InvalidInput(
+            "实物救助按所列物品的价值审批，金额须与拟救助金额一致。", field="amount"
+        )
     decided_on = local_date(now)
     evaluation = await evaluate_case(
         session,

@@ -35,6 +35,7 @@ from app.persistence.tables import (
     pk,
 )
 from app.workflow import audit
+from app.workflow.advances import top_up
 from app.workflow.applications import load_application, transition
 from app.workflow.states import (
     STATUS_TITLES_ZH,
@@ -97,6 +98,11 @@ async def create_form(
     applications: list[tuple[Application, Household]] = []
     for application_id in sorted(set(application_ids)):
         application = await load_application(session, actor, application_id)
+        if application.form_of_help != "cash":
+            raise Conflict(
+                f"申请 {application_id} 为实物救助，按实物登记发放，不列入发放审批单。",
+                application_id=application_id,
+            )
         if application.status != ApplicationStatus.AWAITING_PAYMENT:
             raise Conflict(
                 f"申请 {application_id} 当前状态为「"
@@ -104,6 +110,12 @@ async def create_form(
                 "只有公示期满待发放的申请才能列入发放审批单。",
                 application_id=application_id,
                 current_status=application.status,
+            )
+        if top_up(application).fen == 0:
+            raise Conflict(
+                f"申请 {application_id} 已由先行救助足额支付，请办理结算，"
+                "不列入发放审批单。",
+                application_id=application_id,
             )
         household = await session.get(Household, application.household_id)
         if household is None:
@@ -114,7 +126,7 @@ async def create_form(
         district_code=_district_of(actor),
         status=FormStatus.OPEN.value,
         payload_sha256="",
-        total_fen=sum(a.approved_fen or 0 for a, _ in applications),
+        total_fen=sum(top_up(a).fen for a, _ in applications),
         created_by=actor.subject,
         created_at=now,
     )
@@ -124,7 +136,8 @@ async def create_form(
         Payment(
             application_id=pk(application),
             form_id=pk(form),
-            amount_fen=application.approved_fen or 0,
+            kind="grant" if application.advance_fen is None else "top_up",
+            amount_fen=top_up(application).fen,
             payee_name=household.bank_account_name,
             bank_name=household.bank_name,
             account_no=household.bank_account_no,

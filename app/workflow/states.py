@@ -15,6 +15,7 @@ class ApplicationStatus(StrEnum):
     APPROVED = "approved"  # 已审批, publicity not yet started
     IN_PUBLICITY = "in_publicity"  # 公示中
     AWAITING_PAYMENT = "awaiting_payment"  # 公示期满, awaiting disbursement
+    REFERRED = "referred"  # 已转介 to another programme, department or charity
     PAID = "paid"  # 已发放
     CLOSED = "closed"  # 已结案: paid and its file (一人一档) complete
     REFUSED = "refused"  # 不予救助
@@ -30,6 +31,7 @@ STATUS_TITLES_ZH: dict[ApplicationStatus, str] = {
     ApplicationStatus.APPROVED: "已审批，待公示",
     ApplicationStatus.IN_PUBLICITY: "公示中",
     ApplicationStatus.AWAITING_PAYMENT: "公示期满，待发放",
+    ApplicationStatus.REFERRED: "已转介",
     ApplicationStatus.PAID: "已发放",
     ApplicationStatus.CLOSED: "已结案",
     ApplicationStatus.REFUSED: "不予救助",

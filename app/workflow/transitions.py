@@ -26,7 +26,7 @@ from app.domain.money import Money
 from app.domain.parameters import ParameterName
 from app.domain.roles import Role
 from app.errors import InvalidTransition, PermissionDenied
-from app.persistence.tables import Application, Objection
+from app.persistence.tables import Application, Decision, Objection, SpotCheck
 from app.workflow.attachments import missing_on_file
 from app.workflow.policy_inputs import parameter_book
 from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
@@ -53,6 +53,11 @@ class Action(StrEnum):
     CLOSE_PUBLICITY = "close_publicity"
     MARK_PAID = "mark_paid"
     CLOSE_FILE = "close_file"
+    REFER = "refer"
+    RECORD_REFERRAL_OUTCOME = "record_referral_outcome"
+    RECORD_DELIVERY = "record_delivery"
+    PAY_ADVANCE = "pay_advance"
+    SETTLE_ADVANCE = "settle_advance"
     REOPEN = "reopen"
     RECORD_RECOVERY = "record_recovery"
 
@@ -76,6 +81,11 @@ ACTION_TITLES_ZH: dict[Action, str] = {
     Action.CLOSE_PUBLICITY: "结束公示",
     Action.MARK_PAID: "确认发放到账",
     Action.CLOSE_FILE: "结案归档",
+    Action.REFER: "转介至其他救助渠道",
+    Action.RECORD_REFERRAL_OUTCOME: "登记转介结果",
+    Action.RECORD_DELIVERY: "登记实物发放",
+    Action.PAY_ADVANCE: "先行救助（从备用金支付）",
+    Action.SETTLE_ADVANCE: "先行救助已足额，结算",
     Action.REOPEN: "抽查不合格，退回重新调查",
     Action.RECORD_RECOVERY: "登记追回（骗取或抽查不合格）",
 }
@@ -161,6 +171,58 @@ async def _file_complete(
     return None
 
 
+def _form_is(form: str, refusal: str) -> Guard:
+    async def guard(
+        session: AsyncSession, application: Application, now: dt.datetime
+    ) -> str | None:
+        return None if application.form_of_help == form else refusal
+
+    return guard
+
+
+async def _failed_spot_check(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    """Only a failed spot check of the approval in force reopens a case."""
+    approval = await session.scalar(
+        select(Decision.id)
+        .where(
+            col(Decision.application_id) == application.id,
+            col(Decision.outcome) == "approved",
+        )
+        .order_by(col(Decision.id).desc())
+        .limit(1)
+    )
+    failed = await session.scalar(
+        select(func.count())
+        .select_from(SpotCheck)
+        .where(
+            col(SpotCheck.decision_id) == approval,
+            col(SpotCheck.status) == "failed",
+        )
+    )
+    return None if failed else "只有抽查不合格的案件才能退回重新调查。"
+
+
+async def _advance_allowed(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    if application.assistance_type != "emergency":
+        return "只有急难型救助可以先行救助。"
+    if application.advance_fen is not None:
+        return "本案已支付过先行救助。"
+    return None
+
+
+async def _advance_covers_grant(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    advance = application.advance_fen
+    if advance is None or advance < (application.approved_fen or 0):
+        return "先行救助金额不足核定金额，差额经发放审批单补足。"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Edge:
     action: Action
@@ -183,6 +245,7 @@ _OBJECTIONS = _STREET_LEADER | _DISTRICT_APPROVAL
 OBJECTION_DECIDERS = _OBJECTIONS
 _SPOT_CHECKERS = frozenset({Role.DISTRICT_OFFICER, Role.DISTRICT_ASSISTANCE_LEADER})
 _RECOVERERS = _SPOT_CHECKERS
+_ADVANCERS = frozenset({Role.STREET_LEADER, Role.DISTRICT_OFFICER})
 
 EDGES: tuple[Edge, ...] = (
     Edge(Action.ACCEPT, S.SUBMITTED, S.ACCEPTED, _INTAKE),
@@ -233,11 +296,56 @@ EDGES: tuple[Edge, ...] = (
         guard=_publicity_may_close,
     ),
     # Taken by the bank's result upload, never by a person's button.
-    Edge(Action.MARK_PAID, S.AWAITING_PAYMENT, S.PAID, frozenset({Role.BANK})),
+    Edge(
+        Action.MARK_PAID,
+        S.AWAITING_PAYMENT,
+        S.PAID,
+        frozenset({Role.BANK}),
+        guard=_form_is("cash", "实物救助不经银行发放。"),
+    ),
+    # R3.10: goods are handed over by the street; their value was the grant.
+    Edge(
+        Action.RECORD_DELIVERY,
+        S.AWAITING_PAYMENT,
+        S.PAID,
+        _STREET_REVIEW,
+        guard=_form_is("in_kind", "现金救助经代发银行发放，不登记实物发放。"),
+    ),
+    Edge(Action.REFER, S.INVESTIGATED, S.REFERRED, _STREET_REVIEW),
+    # R3.9: in an urgent emergency the money comes first and the procedure
+    # (check, appraisal, publicity) is completed afterwards.
+    *(
+        Edge(Action.PAY_ADVANCE, source, source, _ADVANCERS, guard=_advance_allowed)
+        for source in (
+            S.ACCEPTED,
+            S.AWAITING_CHECK,
+            S.INVESTIGATED,
+            S.STREET_REVIEWED,
+        )
+    ),
+    Edge(
+        Action.SETTLE_ADVANCE,
+        S.AWAITING_PAYMENT,
+        S.PAID,
+        frozenset({Role.DISTRICT_OFFICER}),
+        guard=_advance_covers_grant,
+    ),
+    Edge(
+        Action.RECORD_REFERRAL_OUTCOME,
+        S.REFERRED,
+        S.REFERRED,
+        _INTAKE | _STREET_REVIEW,
+    ),
     # R3.6: a failed spot check sends a case not yet paid back to investigation
     # (its grant revoked); a paid one gets a recovery instead.
     *(
-        Edge(Action.REOPEN, source, S.INVESTIGATED, _SPOT_CHECKERS)
+        Edge(
+            Action.REOPEN,
+            source,
+            S.INVESTIGATED,
+            _SPOT_CHECKERS,
+            guard=_failed_spot_check,
+        )
         for source in (S.APPROVED, S.IN_PUBLICITY, S.AWAITING_PAYMENT)
     ),
     # R5.2: money paid wrongly (fraud, a failed spot check) is recovered; the

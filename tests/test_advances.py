@@ -1,0 +1,173 @@
+"""Advance assistance (R3.9): paid at once from the reserve, topped up later."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from app.clock import OffsetClock
+from tests.support import FULL_MATERIALS, Api, approval, id_number
+from tests.test_transition_table import fund_the_street
+
+STREET = "430204001000"
+
+
+async def _accepted(api: Api, *, seq: int, kind: str = "emergency") -> int:
+    household = await api.household(
+        members=[("尤一", id_number("430204", "19690909", seq), "本人", "")]
+    )
+    created = await api.ok(
+        "POST",
+        "/api/v1/applications",
+        who="community1",
+        status=201,
+        json={
+            "household_id": household["id"],
+            "assistance_type": kind,
+            "reason": "accident" if kind == "emergency" else "education",
+            "description": "住房失火，急需救助",
+            "requested_amount": "3000.00",
+            "materials": FULL_MATERIALS,
+        },
+    )
+    app_id = int(created["id"])
+    await api.ok(
+        "POST",
+        f"/api/v1/applications/{app_id}/intake",
+        who="community1",
+        json={"decision": "accept"},
+    )
+    return app_id
+
+
+async def _through_publicity(
+    api: Api, clock: OffsetClock, app_id: int, amount: str
+) -> dict[str, Any]:
+    base = f"/api/v1/applications/{app_id}"
+    await api.ok(
+        "POST",
+        base + "/investigation",
+        who="community1",
+        json={"home_visit_done": True, "monthly_income_per_capita": "0.00"},
+    )
+    await api.ok(
+        "POST",
+        base + "/street-opinion",
+        who="street1",
+        json={"decision": "eligible", "proposed_amount": amount},
+    )
+    who, path, body = approval(amount)
+    await api.ok("POST", base + path, who=who, json=body)
+    await api.ok("POST", base + "/publicity/start", who="street1")
+    clock.advance(dt.timedelta(days=7))
+    closed: dict[str, Any] = await api.ok(
+        "POST", base + "/publicity/close", who="street1"
+    )
+    return closed
+
+
+async def test_an_advance_comes_from_the_reserve_and_the_top_up_from_the_bank(
+    api: Api, clock: OffsetClock
+) -> None:
+    await fund_the_street(api)
+    app_id = await _accepted(api, seq=701)
+
+    advanced = await api.ok(
+        "POST",
+        f"/api/v1/applications/{app_id}/advance",
+        who="streetlead1",
+        json={"amount": "1000.00", "note": "火灾当日先行救助"},
+    )
+    fund = await api.ok("GET", f"/api/v1/reserve-funds/{STREET}", who="officer1")
+
+    assert advanced["advance"] == "1000.00"
+    assert advanced["status"] == "accepted"
+    assert fund["balance"] == "19000.00"
+    assert fund["movements"][-1]["application_id"] == app_id
+    again = await api.call(
+        "POST",
+        f"/api/v1/applications/{app_id}/advance",
+        who="streetlead1",
+        json={"amount": "100.00"},
+    )
+    assert again.status_code == 409
+
+    await _through_publicity(api, clock, app_id, "3000.00")
+    form = await api.ok(
+        "POST",
+        "/api/v1/disbursement-forms",
+        who="officer1",
+        status=201,
+        json={"application_ids": [app_id]},
+    )
+    assert form["total"] == "2000.00"  # 3,000 approved less the 1,000 advance
+    assert form["payments"][0]["amount"] == "2000.00"
+
+
+async def test_an_advance_above_the_final_amount_is_settled_and_recovered(
+    api: Api, clock: OffsetClock
+) -> None:
+    await fund_the_street(api)
+    app_id = await _accepted(api, seq=702)
+    await api.ok(
+        "POST",
+        f"/api/v1/applications/{app_id}/advance",
+        who="officer1",
+        json={"amount": "1500.00"},
+    )
+    await _through_publicity(api, clock, app_id, "900.00")
+
+    on_form = await api.call(
+        "POST",
+        "/api/v1/disbursement-forms",
+        who="officer1",
+        json={"application_ids": [app_id]},
+    )
+    settled = await api.ok(
+        "POST", f"/api/v1/applications/{app_id}/advance/settlement", who="officer1"
+    )
+    recoveries = await api.ok(
+        "GET", f"/api/v1/applications/{app_id}/recoveries", who="officer1"
+    )
+
+    assert on_form.status_code == 409
+    assert settled["status"] == "paid"
+    assert [(r["reason"], r["amount"]) for r in recoveries] == [
+        ("advance_excess", "600.00")
+    ]
+
+
+async def test_an_advance_needs_an_emergency_a_fund_and_room_under_the_caps(
+    api: Api,
+) -> None:
+    expenditure = await _accepted(api, seq=703, kind="expenditure")
+    refused = await api.call(
+        "POST",
+        f"/api/v1/applications/{expenditure}/advance",
+        who="streetlead1",
+        json={"amount": "100.00"},
+    )
+    assert refused.status_code == 409
+    assert "急难型" in refused.json()["detail"]
+
+    app_id = await _accepted(api, seq=704)
+    no_fund = await api.call(
+        "POST",
+        f"/api/v1/applications/{app_id}/advance",
+        who="streetlead1",
+        json={"amount": "100.00"},
+    )
+    assert no_fund.status_code == 409
+    assert no_fund.json()["code"] == "reserve_fund_missing"
+
+    await fund_the_street(api)
+    over_cap = await api.call(
+        "POST",
+        f"/api/v1/applications/{app_id}/advance",
+        who="streetlead1",
+        json={"amount": "4320.01"},  # one person: 6 × 720 = 4,320.00
+    )
+    assert over_cap.status_code == 422
+    assert over_cap.json()["code"] == "cap_exceeded"
+    fund = await api.ok("GET", f"/api/v1/reserve-funds/{STREET}", who="officer1")
+    assert fund["balance"] == "20000.00"
