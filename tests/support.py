@@ -200,3 +200,41 @@ async def paid(api: Api, clock: OffsetClock, *, seq: int, amount: str) -> int:
         },
     )
     return app_id
+
+
+async def enable_fast_relief(api: Api) -> None:
+    """Shifeng district switches on 小额快救 from the start of 2026."""
+    await api.ok(
+        "POST",
+        "/api/v1/policy/parameters",
+        who="admin1",
+        status=201,
+        json={
+            "name": "small_fast_relief",
+            "region_code": "430204000000",
+            "valid_from": "2026-01-01",
+            "value": "on",
+        },
+    )
+
+
+async def fund_the_street(api: Api) -> None:
+    """田心街道's reserve fund, set up and filled to its cap of 20,000.00."""
+    await api.ok(
+        "POST",
+        "/api/v1/reserve-funds",
+        who="officer1",
+        status=201,
+        json={
+            "street_code": "430204001000",
+            "year": 2026,
+            "last_year_spending": "300000.00",
+        },
+    )
+    await api.ok(
+        "POST",
+        "/api/v1/reserve-funds/430204001000/replenishments",
+        who="officer1",
+        status=201,
+        json={"amount": "20000.00", "note": "年初拨付"},
+    )

@@ -6,8 +6,7 @@ import datetime as dt
 from typing import Any
 
 from app.clock import OffsetClock
-from tests.support import FULL_MATERIALS, Api, approval, id_number
-from tests.test_transition_table import fund_the_street
+from tests.support import FULL_MATERIALS, Api, approval, fund_the_street, id_number
 
 STREET = "430204001000"
 

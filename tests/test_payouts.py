@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from fastapi import FastAPI
+from sqlalchemy import update
+from sqlmodel import col
+
 from app.clock import OffsetClock
+from app.persistence.db import make_sessionmaker
+from app.persistence.tables import Payment
 from tests.support import Api, awaiting_payment
 
 
@@ -159,3 +165,41 @@ async def test_results_imply_receipt_and_a_wrong_amount_names_its_line(
     assert done["batch"]["status"] == "reconciled"
     assert done["batch"]["acknowledged_at"] is not None
     assert done["batch"]["lines"][0]["result_reason"] == "账户已销户"
+
+
+async def test_a_change_after_signing_voids_the_signatures(
+    app: FastAPI, api: Api, clock: OffsetClock
+) -> None:
+    app_id = await awaiting_payment(
+        api, clock, seq=83, amount="1500.00", account="6217000000008300"
+    )
+    form = await api.ok(
+        "POST",
+        "/api/v1/disbursement-forms",
+        who="officer1",
+        status=201,
+        json={"application_ids": [app_id]},
+    )
+    for signer in ("officer1", "assistlead1", "financelead1"):
+        await api.ok(
+            "POST",
+            f"/api/v1/disbursement-forms/{form['id']}/signatures",
+            who=signer,
+            status=201,
+            json={"payload_sha256": form["payload_sha256"]},
+        )
+
+    # Someone changes the payee's account behind the service's back.
+    sessionmaker = make_sessionmaker(app.state.engine)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Payment)
+            .where(col(Payment.application_id) == app_id)
+            .values(account_no="6217000000009999")
+        )
+
+    refused = await api.call("POST", "/api/v1/payout-batches", who="officer1", json={})
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "signatures_void"
+    assert refused.json()["form_id"] == form["id"]

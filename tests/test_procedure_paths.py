@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from app.clock import OffsetClock
-from tests.support import FULL_MATERIALS, Api, id_number
+from tests.support import FULL_MATERIALS, Api, enable_fast_relief, id_number
 
 
 async def _submitted(
@@ -488,3 +488,58 @@ async def test_a_referral_records_the_agency_and_its_outcome(api: Api) -> None:
     assert referred["status"] == "referred"
     assert outcome["referral"]["agency"] == "区慈善总会"
     assert outcome["referral"]["outcome"] == "慈善总会资助 5,000 元"
+
+
+async def test_small_fast_relief_is_off_until_the_district_switches_it_on(
+    api: Api,
+) -> None:
+    app_id = await _submitted(api, seq=210)
+    base = f"/api/v1/applications/{app_id}"
+    await api.ok(
+        "POST", base + "/intake", who="community1", json={"decision": "accept"}
+    )
+
+    off = await api.call(
+        "POST", base + "/fast-relief", who="streetlead1", json={"amount": "500.00"}
+    )
+    assert off.status_code == 409
+    assert off.json()["detail"] == "本区未启用小额快救程序。"
+
+    await enable_fast_relief(api)
+    above = await api.call(
+        "POST", base + "/fast-relief", who="streetlead1", json={"amount": "720.01"}
+    )
+    assert above.status_code == 422
+    assert above.json()["code"] == "above_fast_relief_limit"
+    assert "1×720.00 = 720.00 元" in above.json()["detail"]
+
+    granted = await api.ok(
+        "POST", base + "/fast-relief", who="streetlead1", json={"amount": "720.00"}
+    )
+    assert granted["status"] == "awaiting_payment"
+    assert granted["approved_amount"] == "720.00"
+    assert granted["decisions"][-1]["stage"] == "fast_relief"
+    assert granted["publicity_starts_at"] is None
+
+
+async def test_small_fast_relief_is_only_for_sudden_events_and_illness(
+    api: Api,
+) -> None:
+    await enable_fast_relief(api)
+    app_id = await _submitted(
+        api,
+        seq=211,
+        reason="other_hardship",
+        district_recognition="石民救认〔2026〕3号",
+    )
+    base = f"/api/v1/applications/{app_id}"
+    await api.ok(
+        "POST", base + "/intake", who="community1", json={"decision": "accept"}
+    )
+
+    response = await api.call(
+        "POST", base + "/fast-relief", who="streetlead1", json={"amount": "300.00"}
+    )
+
+    assert response.status_code == 409
+    assert "突发事件和重特大疾病" in response.json()["detail"]

@@ -17,7 +17,14 @@ import pytest
 from app.clock import OffsetClock
 from app.workflow.states import ApplicationStatus as S
 from app.workflow.transitions import EDGES, Action
-from tests.support import FULL_MATERIALS, Api, id_number, paid
+from tests.support import (
+    FULL_MATERIALS,
+    Api,
+    enable_fast_relief,
+    fund_the_street,
+    id_number,
+    paid,
+)
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 
@@ -82,6 +89,7 @@ REQUESTS: dict[Action, Request] = {
     ),
     Action.PAY_ADVANCE: Request("streetlead1", "/advance", {"amount": "2000.00"}),
     Action.SETTLE_ADVANCE: Request("officer1", "/advance/settlement"),
+    Action.FAST_RELIEF: Request("streetlead1", "/fast-relief", {"amount": "500.00"}),
     Action.RECORD_DELIVERY: Request(
         "street1",
         "/delivery",
@@ -278,32 +286,12 @@ async def test_every_other_action_is_refused_with_409_and_changes_nothing(
     assert await case.status() == status.value
 
 
-async def fund_the_street(api: Api) -> None:
-    """田心街道's reserve fund, set up and filled to its cap of 20,000.00."""
-    await api.ok(
-        "POST",
-        "/api/v1/reserve-funds",
-        who="officer1",
-        status=201,
-        json={
-            "street_code": "430204001000",
-            "year": 2026,
-            "last_year_spending": "300000.00",
-        },
-    )
-    await api.ok(
-        "POST",
-        "/api/v1/reserve-funds/430204001000/replenishments",
-        who="officer1",
-        status=201,
-        json={"amount": "20000.00", "note": "年初拨付"},
-    )
-
-
 async def _edge_setup(case: Case, action: Action, source: S) -> None:
     """Bring ``case`` to ``source`` so that ``action``'s guard lets it pass."""
     if action in (A.PAY_ADVANCE, A.SETTLE_ADVANCE):
         await fund_the_street(case.api)
+    if action is A.FAST_RELIEF:
+        await enable_fast_relief(case.api)
     if action is A.SETTLE_ADVANCE:
         await _accepted(case)
         await case.do(A.PAY_ADVANCE, A.RECORD_INVESTIGATION, A.PROPOSE, A.APPROVE)

@@ -37,6 +37,8 @@ class ParameterName(StrEnum):
     PUBLICITY_DAYS = "publicity_days"
     STREET_RESERVE_CAP = "street_reserve_cap"
     STREET_RESERVE_SHARE = "street_reserve_share"
+    SMALL_FAST_RELIEF = "small_fast_relief"
+    SMALL_FAST_RELIEF_MULTIPLE = "small_fast_relief_multiple"
 
 
 class ValueKind(StrEnum):
@@ -167,6 +169,24 @@ SPECS: dict[ParameterName, ParameterSpec] = {
             "街道备用金占上年度临时救助支出的比例",
             "R5.1",
             maximum="1",
+        ),
+        # 小额快救 (national opinion of January 2026): an optional procedure a
+        # district switches on; off until its own notice adopts it.
+        ParameterSpec(
+            ParameterName.SMALL_FAST_RELIEF,
+            ValueKind.CHOICE,
+            "off",
+            "小额快救程序（启用/停用）",
+            "小额快救",
+            choices=("on", "off"),
+        ),
+        ParameterSpec(
+            ParameterName.SMALL_FAST_RELIEF_MULTIPLE,
+            ValueKind.RATIO,
+            "1",
+            "小额快救金额上限倍数（×低保标准，每案）",
+            "小额快救",
+            maximum="3",
         ),
     )
 }

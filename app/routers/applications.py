@@ -773,6 +773,38 @@ async def close_case(
     return await application_detail(session, application, principal, at)
 
 
+class FastRelief(InputModel):
+    amount: MoneyStr
+    opinion: str = Field(default="", max_length=2000)
+
+
+@router.post(
+    "/{application_id}/fast-relief",
+    summary="小额快救: grant a small sudden-event or illness case at once",
+    description="Only where the district has switched the procedure on "
+    "(policy parameter `small_fast_relief`).",
+    responses=ACTION_ERRORS,
+)
+async def fast_relief(
+    application_id: PathId,
+    body: FastRelief,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+    if_match: IfMatch = None,
+) -> ApplicationDetail:
+    application = await load_for_action(session, principal, application_id, if_match)
+    await flow.fast_relief(
+        session,
+        application,
+        actor=principal,
+        now=at,
+        amount=body.amount,
+        opinion=body.opinion,
+    )
+    return await application_detail(session, application, principal, at)
+
+
 @router.get(
     "/{application_id}/refusal-notice",
     summary="The written refusal (不予救助书面说明) of a refused application",

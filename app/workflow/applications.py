@@ -9,6 +9,7 @@ of work commits.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +39,7 @@ from app.domain.eligibility import (
 )
 from app.domain.forms import InKindItem, in_kind_value
 from app.domain.money import Money
-from app.domain.parameters import ParameterName
+from app.domain.parameters import ParameterName, standard_parameter_name
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.persistence.tables import (
     Application,
@@ -538,6 +539,80 @@ async def approve(
         now=now,
         details={"approved": str(granted)},
         approved_fen=granted.fen,
+        decided_on=decided_on,
+    )
+    return evaluation
+
+
+class AboveFastReliefLimit(InvalidInput):
+    code = "above_fast_relief_limit"
+
+
+async def fast_relief(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    amount: Money,
+    opinion: str,
+) -> Evaluation:
+    """小额快救: the street leader grants a small amount at once.
+
+    Every rule of R1 and R2 still applies; the amount is also at most
+    ``small_fast_relief_multiple`` × S for the case. The decision and its
+    explanation are kept like any other approval.
+    """
+    await edge_for(session, application, Action.FAST_RELIEF, actor.role, now)
+    household = await load_household(session, actor, application.household_id)
+    decided_on = local_date(now)
+    evaluation = await evaluate_case(
+        session, CaseDraft.of(application), household, amount=amount, on=decided_on
+    )
+    if not evaluation.eligible:
+        raise refusal(evaluation)
+    book = await parameter_book(session, application.region_code, decided_on)
+    standard = book.require(standard_parameter_name(household.area_type)).as_money()
+    multiple = book.require(ParameterName.SMALL_FAST_RELIEF_MULTIPLE).as_fraction()
+    limit = Money(math.floor(multiple * standard.fen))
+    if amount > limit:
+        raise AboveFastReliefLimit(
+            f"小额快救每案不超过 {multiple}×{standard} = {limit.grouped()} 元，"
+            f"本次 {amount.grouped()} 元，请按一般程序办理。",
+            limit=str(limit),
+        )
+
+    await _record_decision(
+        session,
+        application,
+        actor=actor,
+        now=now,
+        stage="fast_relief",
+        outcome="approved",
+        amount=amount,
+        reasons=opinion,
+        explanation=evaluation.to_dict(),
+        approval_level="street",
+    )
+    session.add(
+        Grant(
+            household_id=application.household_id,
+            application_id=pk(application),
+            decided_on=decided_on,
+            amount_fen=amount.fen,
+            household_size=application.household_size,
+            reason=application.reason,
+        )
+    )
+    await transition(
+        session,
+        application,
+        Action.FAST_RELIEF,
+        actor=actor,
+        now=now,
+        details={"approved": str(amount), "limit": str(limit)},
+        proposed_fen=amount.fen,
+        approved_fen=amount.fen,
         decided_on=decided_on,
     )
     return evaluation

@@ -267,6 +267,26 @@ async def sign_form(
     return signature
 
 
+class SignaturesVoid(Conflict):
+    code = "signatures_void"
+
+
+async def _require_signatures_hold(session: AsyncSession, form_id: int) -> None:
+    """A signature binds the payees and amounts it saw: any change voids it.
+
+    Nothing in the service edits a signed form's payments; this catches a
+    change made outside it before any money moves.
+    """
+    current = payload_digest(await form_payments(session, form_id))
+    signed = {s.payload_sha256 for s in await form_signatures(session, form_id)}
+    if signed != {current}:
+        raise SignaturesVoid(
+            f"发放审批单 {form_id} 的收款人或金额在签批后发生了变化，签批作废，"
+            "不能生成代发批次；请核查后重新制作并签批。",
+            form_id=form_id,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class BuiltBatch:
     batch: PayoutBatch
@@ -321,6 +341,8 @@ async def build_batch(
     )
     if not payments:
         raise NothingToPay("没有已签批待发放的款项。")
+    for form_id in sorted({p.form_id for p in payments}):
+        await _require_signatures_hold(session, form_id)
 
     batch = PayoutBatch(
         district_code=district,

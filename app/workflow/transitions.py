@@ -28,7 +28,7 @@ from app.domain.roles import Role
 from app.errors import InvalidTransition, PermissionDenied
 from app.persistence.tables import Application, Decision, Objection, SpotCheck
 from app.workflow.attachments import missing_on_file
-from app.workflow.policy_inputs import parameter_book
+from app.workflow.policy_inputs import ParameterMissing, parameter_book
 from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
 
 S = ApplicationStatus
@@ -57,6 +57,7 @@ class Action(StrEnum):
     RECORD_REFERRAL_OUTCOME = "record_referral_outcome"
     RECORD_DELIVERY = "record_delivery"
     PAY_ADVANCE = "pay_advance"
+    FAST_RELIEF = "fast_relief"
     SETTLE_ADVANCE = "settle_advance"
     REOPEN = "reopen"
     RECORD_RECOVERY = "record_recovery"
@@ -85,6 +86,7 @@ ACTION_TITLES_ZH: dict[Action, str] = {
     Action.RECORD_REFERRAL_OUTCOME: "登记转介结果",
     Action.RECORD_DELIVERY: "登记实物发放",
     Action.PAY_ADVANCE: "先行救助（从备用金支付）",
+    Action.FAST_RELIEF: "小额快救（街道直接审批）",
     Action.SETTLE_ADVANCE: "先行救助已足额，结算",
     Action.REOPEN: "抽查不合格，退回重新调查",
     Action.RECORD_RECOVERY: "登记追回（骗取或抽查不合格）",
@@ -204,6 +206,24 @@ async def _failed_spot_check(
     return None if failed else "只有抽查不合格的案件才能退回重新调查。"
 
 
+async def _fast_relief_open(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    """The district has switched the procedure on, and the case is of its kind."""
+    book = await parameter_book(session, application.region_code, local_date(now))
+    try:
+        switched_on = book.require(ParameterName.SMALL_FAST_RELIEF).value == "on"
+    except ParameterMissing:
+        switched_on = False
+    if not switched_on:
+        return "本区未启用小额快救程序。"
+    if application.reason not in ("accident", "major_illness"):
+        return "小额快救只适用于突发事件和重特大疾病。"
+    if application.pool != "ordinary":
+        return "救急难案件不适用小额快救。"
+    return None
+
+
 async def _advance_allowed(
     session: AsyncSession, application: Application, now: dt.datetime
 ) -> str | None:
@@ -312,6 +332,15 @@ EDGES: tuple[Edge, ...] = (
         guard=_form_is("in_kind", "现金救助经代发银行发放，不登记实物发放。"),
     ),
     Edge(Action.REFER, S.INVESTIGATED, S.REFERRED, _STREET_REVIEW),
+    # 小额快救: where a district enables it, a small sudden-event or illness
+    # case goes from intake to payment: no check, no publicity.
+    Edge(
+        Action.FAST_RELIEF,
+        S.ACCEPTED,
+        S.AWAITING_PAYMENT,
+        _STREET_LEADER,
+        guard=_fast_relief_open,
+    ),
     # R3.9: in an urgent emergency the money comes first and the procedure
     # (check, appraisal, publicity) is completed afterwards.
     *(
