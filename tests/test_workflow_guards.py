@@ -134,3 +134,43 @@ def test_mark_paid_is_for_the_bank_alone() -> None:
     edge = next(e for e in EDGES if e.action is Action.MARK_PAID)
 
     assert edge.roles == frozenset({Role.BANK})
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("streetlead1", ["street_approve", "pay_advance"]),
+        # 800 yuan is the street's to approve; the district, the principal,
+        # may still refuse it.
+        ("officer1", ["district_refuse", "pay_advance"]),
+        ("assistlead1", ["district_refuse"]),
+        ("street1", []),
+        ("community1", []),
+        ("financelead1", []),
+        ("auditor1", []),
+    ],
+)
+async def test_a_small_proposal_offers_each_role_exactly_its_actions(
+    api: Api, who: str, expected: list[str]
+) -> None:
+    app_id = await _submitted(api)
+    base = f"/api/v1/applications/{app_id}"
+    await api.ok(
+        "POST", base + "/intake", who="community1", json={"decision": "accept"}
+    )
+    await api.ok(
+        "POST",
+        base + "/investigation",
+        who="community1",
+        json={"home_visit_done": True, "monthly_income_per_capita": "0.00"},
+    )
+    await api.ok(
+        "POST",
+        base + "/street-opinion",
+        who="street1",
+        json={"decision": "eligible", "proposed_amount": "800.00"},
+    )
+
+    detail = await api.ok("GET", base, who=who)
+
+    assert [a["action"] for a in detail["allowed_actions"]] == expected
