@@ -458,6 +458,7 @@ async def test_goods_in_kind_count_against_the_cap_at_their_value(
         json={"application_ids": [investigated["id"]]},
     )
     assert on_form.status_code == 409
+    assert on_form.json()["code"] == "not_cash"
     delivered = await api.ok(
         "POST",
         base + "/delivery",

@@ -62,6 +62,10 @@ class PayloadChanged(Conflict):
     code = "payload_changed"
 
 
+class NotCash(Conflict):
+    code = "not_cash"
+
+
 class NothingToPay(Conflict):
     code = "nothing_to_pay"
 
@@ -99,7 +103,7 @@ async def create_form(
     for application_id in sorted(set(application_ids)):
         application = await load_application(session, actor, application_id)
         if application.form_of_help != "cash":
-            raise Conflict(
+            raise NotCash(
                 f"申请 {application_id} 为实物救助，按实物登记发放，不列入发放审批单。",
                 application_id=application_id,
             )
