@@ -170,3 +170,124 @@ async def test_an_advance_needs_an_emergency_a_fund_and_room_under_the_caps(
     assert over_cap.json()["code"] == "cap_exceeded"
     fund = await api.ok("GET", f"/api/v1/reserve-funds/{STREET}", who="officer1")
     assert fund["balance"] == "20000.00"
+
+
+async def test_an_advance_on_a_refused_case_is_recovered_in_full(api: Api) -> None:
+    await fund_the_street(api)
+    app_id = await _accepted(api, seq=705)
+    base = f"/api/v1/applications/{app_id}"
+    await api.ok(
+        "POST", base + "/advance", who="streetlead1", json={"amount": "1500.00"}
+    )
+    await api.ok(
+        "POST",
+        base + "/investigation",
+        who="community1",
+        json={"home_visit_done": True, "monthly_income_per_capita": "0.00"},
+    )
+
+    refused = await api.ok(
+        "POST",
+        base + "/street-opinion",
+        who="street1",
+        json={"decision": "refused", "opinion": "经调查，火灾损失已由保险赔付"},
+    )
+    recoveries = await api.ok("GET", base + "/recoveries", who="officer1")
+
+    assert refused["status"] == "refused"
+    assert [(r["reason"], r["amount"], r["status"]) for r in recoveries] == [
+        ("advance_excess", "1500.00", "open")
+    ]
+
+
+async def test_an_advance_counts_against_the_caps_from_the_day_it_is_paid(
+    api: Api,
+) -> None:
+    # One person, S = 720: 4,320.00 per case, 8,640.00 a year.
+    await fund_the_street(api)
+    household = await api.household(
+        members=[("尤二", id_number("430204", "19680808", 706), "本人", "")]
+    )
+    first = await _accepted_for(api, household["id"], "accident")
+    await api.ok(
+        "POST",
+        f"/api/v1/applications/{first}/advance",
+        who="streetlead1",
+        json={"amount": "4320.00"},
+    )
+    second = await _accepted_for(api, household["id"], "other_hardship")
+
+    limits = await api.ok(
+        "POST",
+        "/api/v1/eligibility/evaluate",
+        who="officer1",
+        json={"application_id": second, "amount": "4320.01"},
+    )
+
+    assert limits["eligible"] is False
+    assert limits["allowed_max"] == "4320.00"  # the year's other half
+    advance_left = await api.ok(
+        "POST",
+        "/api/v1/eligibility/evaluate",
+        who="officer1",
+        json={"application_id": first},
+    )
+    assert advance_left["allowed_max"] == "4320.00"  # its own advance not twice
+
+
+async def test_goods_in_kind_cannot_follow_a_cash_advance(api: Api) -> None:
+    await fund_the_street(api)
+    app_id = await _accepted(api, seq=707)
+    base = f"/api/v1/applications/{app_id}"
+    await api.ok(
+        "POST", base + "/advance", who="streetlead1", json={"amount": "500.00"}
+    )
+    await api.ok(
+        "POST",
+        base + "/investigation",
+        who="community1",
+        json={"home_visit_done": True, "monthly_income_per_capita": "0.00"},
+    )
+
+    response = await api.call(
+        "POST",
+        base + "/street-opinion",
+        who="street1",
+        json={
+            "decision": "eligible",
+            "proposed_amount": "800.00",
+            "form_of_help": "in_kind",
+            "items": [{"name": "棉被", "quantity": 4, "unit_value": "200.00"}],
+        },
+    )
+
+    assert response.status_code == 422
+    assert "已先行支付现金救助" in response.json()["detail"]
+
+
+async def _accepted_for(api: Api, household_id: int, reason: str) -> int:
+    created = await api.ok(
+        "POST",
+        "/api/v1/applications",
+        who="community1",
+        status=201,
+        json={
+            "household_id": household_id,
+            "assistance_type": "emergency",
+            "reason": reason,
+            "district_recognition": "石民救认〔2026〕9号"
+            if reason == "other_hardship"
+            else None,
+            "description": "突发困难",
+            "requested_amount": "4320.00",
+            "materials": FULL_MATERIALS,
+        },
+    )
+    app_id = int(created["id"])
+    await api.ok(
+        "POST",
+        f"/api/v1/applications/{app_id}/intake",
+        who="community1",
+        json={"decision": "accept"},
+    )
+    return app_id

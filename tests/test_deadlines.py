@@ -80,6 +80,9 @@ async def test_an_unpublished_year_leaves_the_date_open_until_it_is_loaded(
 
     after = await _accepted(api, 63)
     assert after["investigation_due_on"] == "2027-01-04"
+    # The case that waited for the calendar got its date when it was loaded.
+    waited = await api.ok("GET", f"/api/v1/applications/{before['id']}", who="street1")
+    assert waited["investigation_due_on"] == "2027-01-04"
 
 
 async def test_only_an_administrator_loads_a_calendar_and_dates_must_fit_the_year(

@@ -3,6 +3,7 @@ objections and stale screens."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -544,3 +545,27 @@ async def test_small_fast_relief_is_only_for_sudden_events_and_illness(
 
     assert response.status_code == 409
     assert "突发事件和重特大疾病" in response.json()["detail"]
+
+
+async def test_an_objection_and_the_close_of_publicity_at_once_never_both_win(
+    api: Api, clock: OffsetClock
+) -> None:
+    app_id = await _in_publicity(api, seq=212)
+    base = f"/api/v1/applications/{app_id}"
+    clock.advance(dt.timedelta(days=7))
+
+    close, objection = await asyncio.gather(
+        api.call("POST", base + "/publicity/close", who="street1"),
+        api.call(
+            "POST", base + "/objections", who="community1", json={"content": "异议"}
+        ),
+    )
+
+    assert sorted([close.status_code, objection.status_code]) in (
+        [200, 409],
+        [201, 409],
+    )
+    final = await api.ok("GET", base, who="officer1")
+    open_objections = [o for o in final["objections"] if o["status"] == "open"]
+    assert final["status"] == "awaiting_payment" or open_objections
+    assert not (final["status"] == "awaiting_payment" and open_objections)

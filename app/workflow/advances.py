@@ -17,11 +17,11 @@ from app.auth.principal import Principal
 from app.clock import local_date
 from app.domain.money import Money
 from app.domain.regions import RegionLevel, ancestor_at
-from app.persistence.tables import Application, pk
+from app.persistence.tables import Application, Grant, pk
 from app.workflow import funds, recoveries
 from app.workflow.applications import transition
 from app.workflow.eligibility import CaseDraft, evaluate_case, refusal
-from app.workflow.households import load_household
+from app.workflow.households import lock_household
 from app.workflow.transitions import Action, edge_for
 
 
@@ -36,7 +36,7 @@ async def pay_advance(
 ) -> None:
     """The advance stays within the caps as they stand today (R2.2, R2.3)."""
     await edge_for(session, application, Action.PAY_ADVANCE, actor.role, now)
-    household = await load_household(session, actor, application.household_id)
+    household = await lock_household(session, actor, application.household_id)
     evaluation = await evaluate_case(
         session, CaseDraft.of(application), household, amount=amount, on=local_date(now)
     )
@@ -51,6 +51,18 @@ async def pay_advance(
         amount=amount,
         application_id=pk(application),
         note=note or "先行救助",
+    )
+    # Paid money counts against the caps from the day it is paid, so other
+    # cases of the household cannot use the same room in the meantime.
+    session.add(
+        Grant(
+            household_id=application.household_id,
+            application_id=pk(application),
+            decided_on=local_date(now),
+            amount_fen=amount.fen,
+            household_size=application.household_size,
+            reason=application.reason,
+        )
     )
     await transition(
         session,
@@ -95,3 +107,25 @@ async def settle(
             note=f"先行救助 {advance.grouped()} 元高于核定金额"
             f" {granted.grouped()} 元，差额追回。",
         )
+
+
+async def recover_unearned(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+) -> None:
+    """A case that ends without a grant (refused, referred) owes its advance back."""
+    if not application.advance_fen:
+        return
+    await recoveries.open_recovery(
+        session,
+        application,
+        actor=actor,
+        now=now,
+        amount=Money(application.advance_fen),
+        reason=recoveries.RecoveryReason.ADVANCE_EXCESS,
+        note=f"先行救助 {Money(application.advance_fen).grouped()} 元，"
+        "案件最终未予救助，全额追回。",
+    )

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -45,13 +46,12 @@ from app.persistence.tables import (
     Application,
     Decision,
     Grant,
-    Household,
     pk,
 )
 from app.workflow import audit
 from app.workflow.calendar import working_calendar
 from app.workflow.eligibility import CaseDraft, evaluate_case, refusal
-from app.workflow.households import load_household, members_of
+from app.workflow.households import load_household, lock_household, members_of
 from app.workflow.policy_inputs import parameter_book
 from app.workflow.states import ApplicationStatus
 from app.workflow.transitions import CREATE_ROLES, Action, edge_for
@@ -249,6 +249,35 @@ async def accept(
     )
 
 
+async def fill_open_deadlines(session: AsyncSession) -> int:
+    """Give a due date to accepted cases that waited for a year's calendar.
+
+    Run when an administrator loads a calendar; returns how many were set.
+    """
+    waiting = list(
+        await session.scalars(
+            select(Application).where(
+                col(Application.status) == ApplicationStatus.ACCEPTED.value,
+                col(Application.investigation_due_on).is_(None),
+                col(Application.accepted_at).is_not(None),
+            )
+        )
+    )
+    filled = 0
+    for application in waiting:
+        accepted_at = application.accepted_at
+        if accepted_at is None:
+            continue
+        due = await investigation_due_on(
+            session, application, accepted_on=local_date(accepted_at)
+        )
+        if due is not None:
+            application.investigation_due_on = due
+            filled += 1
+    await session.flush()
+    return filled
+
+
 async def investigation_due_on(
     session: AsyncSession, application: Application, *, accepted_on: dt.date
 ) -> dt.date | None:
@@ -362,6 +391,11 @@ async def propose(
     await edge_for(session, application, Action.PROPOSE, actor.role, now)
     if form_of_help is FormOfHelp.REFERRAL:
         raise InvalidInput("转介请使用转介操作，不出具救助金额。", field="form_of_help")
+    if form_of_help is FormOfHelp.IN_KIND and application.advance_fen is not None:
+        raise InvalidInput(
+            "本案已先行支付现金救助，余下部分只能以现金补足，不能改为实物救助。",
+            field="form_of_help",
+        )
     if (form_of_help is FormOfHelp.IN_KIND) != bool(items):
         raise InvalidInput("实物救助须列明物品；现金救助不列物品。", field="items")
     if items and in_kind_value(items) != amount:
@@ -446,6 +480,10 @@ async def refuse(
     await transition(
         session, application, action, actor=actor, now=now, details={"reasons": reasons}
     )
+    # Imported here: advances builds on this module.
+    from app.workflow.advances import recover_unearned
+
+    await recover_unearned(session, application, actor=actor, now=now)
 
 
 async def approve(
@@ -468,13 +506,7 @@ async def approve(
     await edge_for(session, application, action, actor.role, now)
     # Lock the household so that two approvals for it are counted one after
     # the other, never both against the same remaining room.
-    household = await session.scalar(
-        select(Household)
-        .where(col(Household.id) == application.household_id)
-        .with_for_update()
-    )
-    if household is None:
-        raise NotFound(f"申请 {pk(application)} 的家庭不存在。")
+    household = await lock_household(session, actor, application.household_id)
     granted = amount or Money(application.proposed_fen or 0)
     if granted.fen <= 0:
         raise InvalidInput("审批金额须大于 0。", field="amount")
@@ -515,6 +547,13 @@ async def approve(
         reasons=opinion,
         explanation=evaluation.to_dict(),
         approval_level=evaluation.approval_level.value,
+    )
+    # An advance counted as this case's grant until now; the approval's
+    # amount is the case's total and replaces it.
+    await session.execute(
+        update(Grant)
+        .where(col(Grant.application_id) == pk(application), col(Grant.active))
+        .values(active=False)
     )
     session.add(
         Grant(
@@ -564,7 +603,7 @@ async def fast_relief(
     explanation are kept like any other approval.
     """
     await edge_for(session, application, Action.FAST_RELIEF, actor.role, now)
-    household = await load_household(session, actor, application.household_id)
+    household = await lock_household(session, actor, application.household_id)
     decided_on = local_date(now)
     evaluation = await evaluate_case(
         session, CaseDraft.of(application), household, amount=amount, on=decided_on

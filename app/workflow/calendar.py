@@ -72,6 +72,11 @@ async def load_year(
         for kind, days in (("holiday", holidays), ("workday", workdays))
         for day in sorted(set(days))
     )
+    await session.flush()
+    # Imported here: the applications workflow reads this module's calendar.
+    from app.workflow.applications import fill_open_deadlines
+
+    filled = await fill_open_deadlines(session)
     await audit.record(
         session,
         actor=actor,
@@ -79,5 +84,9 @@ async def load_year(
         action="calendar.load",
         entity_type="calendar_year",
         entity_id=year,
-        details={"holidays": len(set(holidays)), "workdays": len(set(workdays))},
+        details={
+            "holidays": len(set(holidays)),
+            "workdays": len(set(workdays)),
+            "deadlines_filled": filled,
+        },
     )

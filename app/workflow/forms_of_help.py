@@ -10,6 +10,7 @@ from app.auth.principal import Principal
 from app.clock import local_date
 from app.errors import InvalidInput
 from app.persistence.tables import Application
+from app.workflow.advances import recover_unearned
 from app.workflow.applications import transition
 from app.workflow.transitions import Action
 
@@ -35,6 +36,7 @@ async def refer(
         details={"agency": agency, "programme": programme},
         referral=referral,
     )
+    await recover_unearned(session, application, actor=actor, now=now)
 
 
 async def record_referral_outcome(

@@ -134,6 +134,23 @@ async def load_household(
     return household
 
 
+async def lock_household(
+    session: AsyncSession, actor: Principal, household_id: int
+) -> Household:
+    """The household, locked for the rest of the transaction.
+
+    Every decision that grants money to a household takes this lock first,
+    so two grants are counted one after the other against the caps, never
+    both against the same remaining room.
+    """
+    household = await session.scalar(
+        select(Household).where(col(Household.id) == household_id).with_for_update()
+    )
+    if household is None or not actor.can_see(household.region_code):
+        raise NotFound(f"家庭 {household_id} 不存在。")
+    return household
+
+
 async def members_of(session: AsyncSession, household_id: int) -> list[HouseholdMember]:
     rows = await session.scalars(
         select(HouseholdMember)

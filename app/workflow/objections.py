@@ -15,11 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.auth.principal import Principal
+from app.clock import local_date
 from app.domain.roles import Role
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.persistence.tables import Application, Grant, Objection, pk
 from app.workflow import audit
-from app.workflow.applications import load_application, transition
+from app.workflow.applications import (
+    investigation_due_on,
+    load_application,
+    transition,
+)
 from app.workflow.states import ApplicationStatus
 from app.workflow.transitions import CREATE_ROLES, OBJECTION_DECIDERS, Action
 from app.workflow.versioning import compare_and_set
@@ -47,6 +52,9 @@ async def raise_objection(
         raise Conflict("只有公示期间才能登记异议。", current_status=application.status)
     if source not in SOURCES:
         raise InvalidInput("异议来源不正确。", field="source")
+    # Raising an objection changes the case: a concurrent close of the
+    # publicity, which read the case without it, must not win.
+    await compare_and_set(session, application, updated_at=now)
     objection = Objection(
         application_id=pk(application),
         source=source,
@@ -125,6 +133,10 @@ async def decide(
             decided_on=None,
             publicity_starts_at=None,
             publicity_ends_at=None,
+            accepted_at=now,
+            investigation_due_on=await investigation_due_on(
+                session, application, accepted_on=local_date(now)
+            ),
         )
     await compare_and_set(
         session,

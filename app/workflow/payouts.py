@@ -126,6 +126,11 @@ async def create_form(
             raise NotFound(f"申请 {application_id} 的家庭不存在。")
         applications.append((application, household))
 
+    # Putting a case on a form changes it: a concurrent spot-check reopening
+    # (or anything else that read the old version) cannot also succeed.
+    for application, _ in applications:
+        await compare_and_set(session, application, updated_at=now)
+
     form = DisbursementForm(
         district_code=_district_of(actor),
         status=FormStatus.OPEN.value,

@@ -59,6 +59,7 @@ S = ApplicationStatus
 SPOT_CHECKERS = frozenset({Role.DISTRICT_OFFICER, Role.DISTRICT_ASSISTANCE_LEADER})
 
 STREET_APPROVAL = "street_approval"
+STREET_APPROVAL_STAGES = (STREET_APPROVAL, "fast_relief")
 
 # A failed check on a case in these statuses reopens it (Action.REOPEN) ...
 _REOPENABLE = frozenset({S.APPROVED, S.IN_PUBLICITY, S.AWAITING_PAYMENT})
@@ -170,7 +171,8 @@ def _street_approvals(month: Month, prefix: str) -> list[ColumnElement[bool]]:
     start, end = month.bounds()
     return [
         col(Application.id) == col(Decision.application_id),
-        col(Decision.stage) == STREET_APPROVAL,
+        # 小额快救 grants are street approvals too (decided by the street leader).
+        col(Decision.stage).in_(STREET_APPROVAL_STAGES),
         col(Decision.outcome) == "approved",
         col(Decision.decided_at) >= start,
         col(Decision.decided_at) < end,

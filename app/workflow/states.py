@@ -30,7 +30,7 @@ STATUS_TITLES_ZH: dict[ApplicationStatus, str] = {
     ApplicationStatus.STREET_REVIEWED: "街道已出具意见，待审批",
     ApplicationStatus.APPROVED: "已审批，待公示",
     ApplicationStatus.IN_PUBLICITY: "公示中",
-    ApplicationStatus.AWAITING_PAYMENT: "公示期满，待发放",
+    ApplicationStatus.AWAITING_PAYMENT: "已审定，待发放",
     ApplicationStatus.REFERRED: "已转介",
     ApplicationStatus.PAID: "已发放",
     ApplicationStatus.CLOSED: "已结案",

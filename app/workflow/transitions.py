@@ -224,6 +224,12 @@ async def _fast_relief_open(
     return None
 
 
+async def _advance_paid(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    return None if application.advance_fen else "本案没有已支付的款项，无需追回。"
+
+
 async def _advance_allowed(
     session: AsyncSession, application: Application, now: dt.datetime
 ) -> str | None:
@@ -382,6 +388,18 @@ EDGES: tuple[Edge, ...] = (
     *(
         Edge(Action.RECORD_RECOVERY, source, source, _RECOVERERS)
         for source in (S.PAID, S.CLOSED)
+    ),
+    # An advance paid on a case that then ends without a grant is owed back;
+    # the office that ended it opens the recovery.
+    *(
+        Edge(
+            Action.RECORD_RECOVERY,
+            source,
+            source,
+            _RECOVERERS | _STREET_REVIEW,
+            guard=_advance_paid,
+        )
+        for source in (S.REFUSED, S.REFERRED)
     ),
     # R4: a case is closed only with its whole file (一人一档).
     Edge(
