@@ -139,7 +139,7 @@ def test_mark_paid_is_for_the_bank_alone() -> None:
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("streetlead1", ["street_approve", "pay_advance"]),
+        ("streetlead1", ["street_approve", "street_refuse", "pay_advance"]),
         # 800 yuan is the street's to approve; the district, the principal,
         # may still refuse it.
         ("officer1", ["district_refuse", "pay_advance"]),

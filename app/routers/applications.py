@@ -82,9 +82,8 @@ async def load_for_action(
     a lost update; with it, a stale screen is refused before anything runs.
     """
     application = await flow.load_application(session, principal, application_id)
-    if if_match is not None and if_match.strip().removeprefix("W/") != etag(
-        application
-    ):
+    wanted = None if if_match is None else if_match.strip().removeprefix("W/")
+    if wanted not in (None, "*", etag(application)):
         raise PreconditionFailed(
             "申请已被他人修改，请刷新后再操作。",
             current_version=application.version,

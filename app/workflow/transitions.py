@@ -298,6 +298,14 @@ EDGES: tuple[Edge, ...] = (
         _STREET_LEADER,
         guard=_within_street_limit,
     ),
+    # The street leader decides small cases either way (R3.5).
+    Edge(
+        Action.STREET_REFUSE,
+        S.STREET_REVIEWED,
+        S.REFUSED,
+        _STREET_LEADER,
+        guard=_within_street_limit,
+    ),
     Edge(
         Action.APPROVE,
         S.STREET_REVIEWED,
