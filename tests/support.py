@@ -160,26 +160,32 @@ async def awaiting_payment(
     return app_id
 
 
-async def paid(api: Api, clock: OffsetClock, *, seq: int, amount: str) -> int:
-    """An application taken all the way through a bank batch to ``paid``."""
-    app_id = await awaiting_payment(
-        api, clock, seq=seq, amount=amount, account=f"62170000{seq:08d}"
-    )
-    form = await api.ok(
+async def signed_form(api: Api, application_ids: list[int]) -> dict[str, Any]:
+    """A disbursement form for these applications, signed by all three."""
+    form: dict[str, Any] = await api.ok(
         "POST",
         "/api/v1/disbursement-forms",
         who="officer1",
         status=201,
-        json={"application_ids": [app_id]},
+        json={"application_ids": application_ids},
     )
     for signer in ("officer1", "assistlead1", "financelead1"):
-        await api.ok(
+        form = await api.ok(
             "POST",
             f"/api/v1/disbursement-forms/{form['id']}/signatures",
             who=signer,
             status=201,
             json={"payload_sha256": form["payload_sha256"]},
         )
+    return form
+
+
+async def paid(api: Api, clock: OffsetClock, *, seq: int, amount: str) -> int:
+    """An application taken all the way through a bank batch to ``paid``."""
+    app_id = await awaiting_payment(
+        api, clock, seq=seq, amount=amount, account=f"62170000{seq:08d}"
+    )
+    await signed_form(api, [app_id])
     batch = await api.ok(
         "POST", "/api/v1/payout-batches", who="officer1", status=201, json={}
     )

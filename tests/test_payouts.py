@@ -12,28 +12,14 @@ from sqlmodel import col
 from app.clock import OffsetClock
 from app.persistence.db import make_sessionmaker
 from app.persistence.tables import Payment
-from tests.support import Api, awaiting_payment
+from tests.support import Api, awaiting_payment, signed_form
 
 
 async def _signed_batch(api: Api, clock: OffsetClock) -> dict[str, Any]:
     app_id = await awaiting_payment(
         api, clock, seq=81, amount="900.00", account="6217000000008100"
     )
-    form = await api.ok(
-        "POST",
-        "/api/v1/disbursement-forms",
-        who="officer1",
-        status=201,
-        json={"application_ids": [app_id]},
-    )
-    for signer in ("officer1", "assistlead1", "financelead1"):
-        await api.ok(
-            "POST",
-            f"/api/v1/disbursement-forms/{form['id']}/signatures",
-            who=signer,
-            status=201,
-            json={"payload_sha256": form["payload_sha256"]},
-        )
+    await signed_form(api, [app_id])
     batch: dict[str, Any] = await api.ok(
         "POST", "/api/v1/payout-batches", who="officer1", status=201, json={}
     )
@@ -173,21 +159,7 @@ async def test_a_change_after_signing_voids_the_signatures(
     app_id = await awaiting_payment(
         api, clock, seq=83, amount="1500.00", account="6217000000008300"
     )
-    form = await api.ok(
-        "POST",
-        "/api/v1/disbursement-forms",
-        who="officer1",
-        status=201,
-        json={"application_ids": [app_id]},
-    )
-    for signer in ("officer1", "assistlead1", "financelead1"):
-        await api.ok(
-            "POST",
-            f"/api/v1/disbursement-forms/{form['id']}/signatures",
-            who=signer,
-            status=201,
-            json={"payload_sha256": form["payload_sha256"]},
-        )
+    form = await signed_form(api, [app_id])
 
     # Someone changes the payee's account behind the service's back.
     sessionmaker = make_sessionmaker(app.state.engine)
