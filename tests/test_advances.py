@@ -157,7 +157,7 @@ async def test_an_advance_needs_an_emergency_a_fund_and_room_under_the_caps(
         json={"amount": "100.00"},
     )
     assert no_fund.status_code == 409
-    assert no_fund.json()["code"] == "reserve_fund_missing"
+    assert no_fund.json()["detail"] == "本街道备用金未设立或余额为 0，不能先行救助。"
 
     await fund_the_street(api)
     over_cap = await api.call(

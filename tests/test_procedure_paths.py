@@ -227,7 +227,6 @@ async def test_the_street_leader_approves_up_to_one_thousand_for_the_district(
     assert [a["action"] for a in reviewed["allowed_actions"]] == [
         "street_approve",
         "street_refuse",
-        "pay_advance",
     ]
     approved = await api.ok(
         "POST",

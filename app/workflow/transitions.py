@@ -24,9 +24,16 @@ from app.clock import local_date
 from app.domain.catalog import MATERIAL_TITLES_ZH
 from app.domain.money import Money
 from app.domain.parameters import ParameterName
+from app.domain.regions import RegionLevel, ancestor_at
 from app.domain.roles import Role
 from app.errors import InvalidTransition, PermissionDenied
-from app.persistence.tables import Application, Decision, Objection, SpotCheck
+from app.persistence.tables import (
+    Application,
+    Decision,
+    Objection,
+    ReserveFund,
+    SpotCheck,
+)
 from app.workflow.attachments import missing_on_file
 from app.workflow.policy_inputs import ParameterMissing, parameter_book
 from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
@@ -237,6 +244,14 @@ async def _advance_allowed(
         return "只有急难型救助可以先行救助。"
     if application.advance_fen is not None:
         return "本案已支付过先行救助。"
+    balance = await session.scalar(
+        select(ReserveFund.balance_fen).where(
+            col(ReserveFund.street_code)
+            == ancestor_at(application.region_code, RegionLevel.STREET)
+        )
+    )
+    if not balance:
+        return "本街道备用金未设立或余额为 0，不能先行救助。"
     return None
 
 
