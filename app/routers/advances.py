@@ -5,14 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from app.api_types import InputModel, MoneyStr, PathId
-from app.deps import CurrentPrincipal, NowDep, SessionDep
+from app.api_types import InputModel, MoneyStr
 from app.routers.applications import (
     ACTION_ERRORS,
     ApplicationDetail,
-    IfMatch,
-    application_detail,
-    load_for_action,
+    CaseActionDep,
 )
 from app.workflow import advances as flow
 
@@ -30,23 +27,18 @@ class AdvanceCreate(InputModel):
     responses=ACTION_ERRORS,
 )
 async def pay_advance(
-    application_id: PathId,
+    case: CaseActionDep,
     body: AdvanceCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.pay_advance(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         amount=body.amount,
         note=body.note,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 @router.post(
@@ -55,12 +47,9 @@ async def pay_advance(
     responses=ACTION_ERRORS,
 )
 async def settle_advance(
-    application_id: PathId,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
+    case: CaseActionDep,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
-    await flow.settle(session, application, actor=principal, now=at)
-    return await application_detail(session, application, principal, at)
+    await flow.settle(
+        case.session, case.application, actor=case.principal, now=case.now
+    )
+    return await case.detail()

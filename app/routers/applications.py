@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -423,6 +424,37 @@ async def application_detail(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CaseAction:
+    """One action on one application: who acts, when, and the case as fresh as
+    the caller's copy (``If-Match``), in the request's unit of work."""
+
+    session: AsyncSession
+    principal: Principal
+    now: dt.datetime
+    application: Application
+
+    async def detail(self) -> ApplicationDetail:
+        """The application after the action, as the caller sees it."""
+        return await application_detail(
+            self.session, self.application, self.principal, self.now
+        )
+
+
+async def case_action(
+    application_id: PathId,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    at: NowDep,
+    if_match: IfMatch = None,
+) -> CaseAction:
+    application = await load_for_action(session, principal, application_id, if_match)
+    return CaseAction(session, principal, at, application)
+
+
+CaseActionDep = Annotated[CaseAction, Depends(case_action)]
+
+
 @router.post(
     "",
     status_code=201,
@@ -543,37 +575,34 @@ class IntakeDecision(InputModel):
     responses=ACTION_ERRORS,
 )
 async def intake(
-    application_id: PathId,
+    case: CaseActionDep,
     body: IntakeDecision,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     if body.decision == "accept":
-        await flow.accept(session, application, actor=principal, now=at)
+        await flow.accept(
+            case.session, case.application, actor=case.principal, now=case.now
+        )
     elif body.decision == "refuse":
         await flow.refuse(
-            session,
-            application,
-            actor=principal,
-            now=at,
+            case.session,
+            case.application,
+            actor=case.principal,
+            now=case.now,
             action=Action.INTAKE_REFUSE,
             reasons=body.note,
         )
     else:
         await flow.return_for_materials(
-            session,
-            application,
-            actor=principal,
-            now=at,
+            case.session,
+            case.application,
+            actor=case.principal,
+            now=case.now,
             missing=body.missing_materials,
             note=body.note
             or "请补齐："
             + "、".join(MATERIAL_TITLES_ZH[m] for m in body.missing_materials),
         )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 class Resubmission(InputModel):
@@ -586,18 +615,17 @@ class Resubmission(InputModel):
     responses=ACTION_ERRORS,
 )
 async def resubmit(
-    application_id: PathId,
+    case: CaseActionDep,
     body: Resubmission,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.resubmit(
-        session, application, actor=principal, now=at, materials=body.materials
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
+        materials=body.materials,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 class InKindItemIn(InputModel):
@@ -627,24 +655,19 @@ class StreetOpinion(InputModel):
     responses=ACTION_ERRORS,
 )
 async def street_opinion(
-    application_id: PathId,
+    case: CaseActionDep,
     body: StreetOpinion,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     if body.decision == "eligible":
         if body.proposed_amount is None or body.proposed_amount.fen <= 0:
             raise InvalidInput(
                 "拟救助时须填写大于 0 的拟救助金额。", field="proposed_amount"
             )
         await flow.propose(
-            session,
-            application,
-            actor=principal,
-            now=at,
+            case.session,
+            case.application,
+            actor=case.principal,
+            now=case.now,
             amount=body.proposed_amount,
             opinion=body.opinion,
             form_of_help=body.form_of_help,
@@ -655,14 +678,14 @@ async def street_opinion(
         )
     else:
         await flow.refuse(
-            session,
-            application,
-            actor=principal,
-            now=at,
+            case.session,
+            case.application,
+            actor=case.principal,
+            now=case.now,
             action=Action.STREET_REFUSE,
             reasons=body.opinion,
         )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 class DepartmentShareIn(InputModel):
@@ -689,20 +712,15 @@ class DistrictDecision(InputModel):
     responses=ACTION_ERRORS,
 )
 async def district_decision(
-    application_id: PathId,
+    case: CaseActionDep,
     body: DistrictDecision,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     if body.decision == "approve":
         await flow.approve(
-            session,
-            application,
-            actor=principal,
-            now=at,
+            case.session,
+            case.application,
+            actor=case.principal,
+            now=case.now,
             amount=body.amount,
             opinion=body.opinion,
             departments=[
@@ -712,14 +730,14 @@ async def district_decision(
         )
     else:
         await flow.refuse(
-            session,
-            application,
-            actor=principal,
-            now=at,
+            case.session,
+            case.application,
+            actor=case.principal,
+            now=case.now,
             action=Action.DISTRICT_REFUSE,
             reasons=body.opinion,
         )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 class StreetApproval(InputModel):
@@ -735,24 +753,19 @@ class StreetApproval(InputModel):
     responses=ACTION_ERRORS,
 )
 async def street_approval(
-    application_id: PathId,
+    case: CaseActionDep,
     body: StreetApproval,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.approve(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         amount=body.amount,
         opinion=body.opinion,
         action=Action.STREET_APPROVE,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 @router.post(
@@ -761,15 +774,12 @@ async def street_approval(
     responses=ACTION_ERRORS,
 )
 async def close_case(
-    application_id: PathId,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
+    case: CaseActionDep,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
-    await flow.close_file(session, application, actor=principal, now=at)
-    return await application_detail(session, application, principal, at)
+    await flow.close_file(
+        case.session, case.application, actor=case.principal, now=case.now
+    )
+    return await case.detail()
 
 
 class FastRelief(InputModel):
@@ -785,23 +795,18 @@ class FastRelief(InputModel):
     responses=ACTION_ERRORS,
 )
 async def fast_relief(
-    application_id: PathId,
+    case: CaseActionDep,
     body: FastRelief,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.fast_relief(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         amount=body.amount,
         opinion=body.opinion,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 @router.get(
@@ -822,15 +827,12 @@ async def refusal_notice(
     responses=ACTION_ERRORS,
 )
 async def start_publicity(
-    application_id: PathId,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
+    case: CaseActionDep,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
-    await flow.start_publicity(session, application, actor=principal, now=at)
-    return await application_detail(session, application, principal, at)
+    await flow.start_publicity(
+        case.session, case.application, actor=case.principal, now=case.now
+    )
+    return await case.detail()
 
 
 @router.post(
@@ -839,12 +841,9 @@ async def start_publicity(
     responses=ACTION_ERRORS,
 )
 async def close_publicity(
-    application_id: PathId,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
+    case: CaseActionDep,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
-    await flow.close_publicity(session, application, actor=principal, now=at)
-    return await application_detail(session, application, principal, at)
+    await flow.close_publicity(
+        case.session, case.application, actor=case.principal, now=case.now
+    )
+    return await case.detail()

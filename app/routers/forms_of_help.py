@@ -7,14 +7,11 @@ import datetime as dt
 from fastapi import APIRouter
 from pydantic import Field
 
-from app.api_types import InputModel, PathId
-from app.deps import CurrentPrincipal, NowDep, SessionDep
+from app.api_types import InputModel
 from app.routers.applications import (
     ACTION_ERRORS,
     ApplicationDetail,
-    IfMatch,
-    application_detail,
-    load_for_action,
+    CaseActionDep,
 )
 from app.workflow import forms_of_help as flow
 
@@ -33,24 +30,19 @@ class ReferralCreate(InputModel):
     responses=ACTION_ERRORS,
 )
 async def refer(
-    application_id: PathId,
+    case: CaseActionDep,
     body: ReferralCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.refer(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         agency=body.agency,
         programme=body.programme,
         note=body.note,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 class ReferralOutcome(InputModel):
@@ -64,23 +56,18 @@ class ReferralOutcome(InputModel):
     responses=ACTION_ERRORS,
 )
 async def referral_outcome(
-    application_id: PathId,
+    case: CaseActionDep,
     body: ReferralOutcome,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.record_referral_outcome(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         outcome=body.outcome,
         note=body.note,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 class DeliveryCreate(InputModel):
@@ -95,21 +82,16 @@ class DeliveryCreate(InputModel):
     responses=ACTION_ERRORS,
 )
 async def deliver(
-    application_id: PathId,
+    case: CaseActionDep,
     body: DeliveryCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.record_delivery(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         received_by=body.received_by,
         delivered_on=body.delivered_on,
         note=body.note,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()

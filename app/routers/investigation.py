@@ -7,14 +7,12 @@ import datetime as dt
 from fastapi import APIRouter
 from pydantic import Field
 
-from app.api_types import InputModel, MoneyStr, PathId
-from app.deps import CurrentPrincipal, NowDep, PlatformDep, SessionDep
+from app.api_types import InputModel, MoneyStr
+from app.deps import PlatformDep
 from app.routers.applications import (
     ACTION_ERRORS,
     ApplicationDetail,
-    IfMatch,
-    application_detail,
-    load_for_action,
+    CaseActionDep,
 )
 from app.workflow import investigation as flow
 
@@ -42,20 +40,15 @@ class InvestigationCreate(InputModel):
     responses=ACTION_ERRORS,
 )
 async def investigate(
-    application_id: PathId,
+    case: CaseActionDep,
     body: InvestigationCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
     platform: PlatformDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.record_investigation(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         platform=platform,
         home_visit_done=body.home_visit_done,
         result_in_doubt=body.result_in_doubt,
@@ -65,7 +58,7 @@ async def investigate(
         monthly_income_per_capita=body.monthly_income_per_capita,
         findings=body.findings,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 class CheckRequest(InputModel):
@@ -78,19 +71,19 @@ class CheckRequest(InputModel):
     responses=ACTION_ERRORS,
 )
 async def request_check(
-    application_id: PathId,
+    case: CaseActionDep,
     body: CheckRequest,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
     platform: PlatformDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.request_check(
-        session, application, actor=principal, now=at, platform=platform, why=body.why
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
+        platform=platform,
+        why=body.why,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 @router.post(
@@ -99,18 +92,17 @@ async def request_check(
     responses=ACTION_ERRORS,
 )
 async def refresh_check(
-    application_id: PathId,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
+    case: CaseActionDep,
     platform: PlatformDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.refresh_check(
-        session, application, actor=principal, now=at, platform=platform
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
+        platform=platform,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 class AppraisalCreate(InputModel):
@@ -127,23 +119,18 @@ class AppraisalCreate(InputModel):
     responses=ACTION_ERRORS,
 )
 async def appraise(
-    application_id: PathId,
+    case: CaseActionDep,
     body: AppraisalCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.record_appraisal(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         held_on=body.held_on,
         attendees=body.attendees,
         votes_for=body.votes_for,
         votes_against=body.votes_against,
         note=body.note,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()

@@ -14,10 +14,9 @@ from app.persistence.tables import pk
 from app.routers.applications import (
     ACTION_ERRORS,
     ApplicationDetail,
-    IfMatch,
+    CaseActionDep,
     ObjectionPublic,
     application_detail,
-    load_for_action,
     objection_public,
 )
 from app.workflow import objections as flow
@@ -39,24 +38,19 @@ class ObjectionCreate(InputModel):
     responses=ACTION_ERRORS,
 )
 async def raise_objection(
-    application_id: PathId,
+    case: CaseActionDep,
     body: ObjectionCreate,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    at: NowDep,
-    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    application = await load_for_action(session, principal, application_id, if_match)
     await flow.raise_objection(
-        session,
-        application,
-        actor=principal,
-        now=at,
+        case.session,
+        case.application,
+        actor=case.principal,
+        now=case.now,
         source=body.source,
         content=body.content,
         contact=body.contact,
     )
-    return await application_detail(session, application, principal, at)
+    return await case.detail()
 
 
 @router.get(
