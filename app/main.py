@@ -28,6 +28,7 @@ from app.routers import (
     policy,
     regions,
     spot_checks,
+    street_payments,
     system,
 )
 from app.settings import Settings, get_settings
@@ -86,6 +87,7 @@ def create_app(
         eligibility,
         attachments,
         disbursements,
+        street_payments,
         payouts,
         policy,
         calendar,

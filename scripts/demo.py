@@ -140,11 +140,6 @@ class Case:
         """The status the case ends the run in."""
         return "accepted" if self.objection is not None else "paid"
 
-    @property
-    def on_form(self) -> bool:
-        """Cash still to pay through the bank goes on the disbursement form."""
-        return not self.goods and self.objection is None
-
 
 CASES = (
     Case(
@@ -925,6 +920,34 @@ def deliver(api: Api, case: Case, closed: Json) -> Json:
     return delivered
 
 
+# --- The street pays what it approved (R3.5) --------------------------------
+
+
+def pay_by_street(api: Api, closed: Json) -> Json:
+    """A delegated approval is paid by the street, not on the district's form."""
+    app_id = int(closed["id"])
+    body = {"application_ids": [app_id]}
+    response = api.send(OFFICER, "POST", FORMS_PATH, body=body, expect=(409,))
+    show(
+        409,
+        OFFICER,
+        "街道审批不列入区审批单 Not on the form",
+        f"application #{app_id}  code={response.json()['code']}",
+    )
+    voucher = f"TX-{app_id:06d}"
+    paid = act(
+        api,
+        STREET_WORKER,
+        app_id,
+        "street-payment",
+        "街道发放 Street pays (R3.5)",
+        {"voucher_no": voucher},
+    )
+    payment = paid["payments"][-1]
+    note(f"payer={payment['payer']}  voucher={payment['voucher_no']}")
+    return paid
+
+
 # --- One case's story -------------------------------------------------------
 
 
@@ -939,6 +962,8 @@ def conclude(api: Api, case: Case, approval: Json) -> Json:
         file_and_spot_check(api, approval)
     if case.goods:
         return deliver(api, case, closed)
+    if approval["decisions"][-1]["stage"] == "street_approval":
+        return pay_by_street(api, closed)
     return closed
 
 
@@ -1110,9 +1135,10 @@ def paid_as(case: Case, application: Json) -> str:
         return "撤销 revoked"
     if case.goods:
         return "实物 in kind"
+    street = application["payments"][-1]["payer"] == "street"
     if application["advance"] is not None:
-        return "备用金+银行 reserve+bank"
-    return "银行 bank"
+        return "备用金+街道 reserve+street" if street else "备用金+银行 reserve+bank"
+    return "街道 street" if street else "银行 bank"
 
 
 def print_summary(finals: Sequence[Json]) -> None:
@@ -1149,7 +1175,8 @@ def print_summary(finals: Sequence[Json]) -> None:
 def run(api: Api) -> None:
     driven = [drive_case(api, case) for case in CASES]
 
-    cash = [a for case, a in zip(CASES, driven, strict=True) if case.on_form]
+    # What is still to pay goes through the district's form and the bank.
+    cash = [a for a in driven if a["status"] == "awaiting_payment"]
     sign_disbursement_form(api, cash)
     pay_out(api)
 

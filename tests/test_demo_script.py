@@ -106,9 +106,13 @@ def _assert_first_run(out: str) -> None:
     assert "实物超过上限被拒 In kind above cap" in out
     assert "实物不列入审批单 Not on the form" in out
     assert "登记实物发放 Delivery recorded" in out
-    # The form holds the four cash cases and the top-up, the bank pays them.
-    assert "payments=5  total=21960.00" in out
-    assert "paid_total=21960.00" in out
+    # The street pays its two delegated approvals itself (R3.5); the form
+    # holds the two district cash cases and the top-up, the bank pays them.
+    assert out.count("街道发放 Street pays (R3.5)") == 2
+    assert "街道审批不列入区审批单 Not on the form" in out
+    assert "payer=street  voucher=TX-" in out
+    assert "payments=3  total=20460.00" in out
+    assert "paid_total=20460.00" in out
     assert out.count("paid（已发放）") >= 12  # six outcomes and the summary
     assert "accepted（已受理，待调查核实）  撤销 revoked" in out
     assert "27260.00" in out  # the summary's total approved

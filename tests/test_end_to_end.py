@@ -280,15 +280,44 @@ async def test_three_cases_run_from_application_to_bank_payout(
     assert delegated["decisions"][-1]["stage"] == "street_approval"
     await _publicise(api, clock, a3)
 
+    # What the street approved it also pays, from its own account (R3.5).
+    not_on_form = await api.call(
+        "POST",
+        "/api/v1/disbursement-forms",
+        who="officer1",
+        json={"application_ids": [a1, a2, a3]},
+    )
+    assert not_on_form.status_code == 409
+    assert not_on_form.json()["code"] == "paid_by_street"
+    by_street = await api.ok(
+        "POST",
+        f"/api/v1/applications/{a3}/street-payment",
+        who="street1",
+        json={"voucher_no": "TX-2026-0031"},
+    )
+    assert by_street["status"] == "paid"
+    assert [
+        (p["payer"], p["amount"], p["voucher_no"], p["form_id"])
+        for p in by_street["payments"]
+    ] == [("street", "800.00", "TX-2026-0031", None)]
+    paid_twice = await api.call(
+        "POST",
+        f"/api/v1/applications/{a3}/street-payment",
+        who="street1",
+        json={"voucher_no": "TX-2026-0032"},
+    )
+    assert paid_twice.status_code == 409
+    assert paid_twice.json()["current_status"] == "paid"
+
     # The disbursement form, signed by three different people in three roles.
     form = await api.ok(
         "POST",
         "/api/v1/disbursement-forms",
         who="officer1",
         status=201,
-        json={"application_ids": [a1, a2, a3]},
+        json={"application_ids": [a1, a2]},
     )
-    assert form["total"] == "18760.00"
+    assert form["total"] == "17960.00"
     assert form["missing_roles"] == [
         "district_officer",
         "district_assistance_leader",
@@ -343,8 +372,8 @@ async def test_three_cases_run_from_application_to_bank_payout(
     batch = await api.ok(
         "POST", "/api/v1/payout-batches", who="officer1", status=201, json={}
     )
-    assert batch["line_count"] == 3
-    assert batch["total"] == "18760.00"
+    assert batch["line_count"] == 2
+    assert batch["total"] == "17960.00"
     listed = await api.ok("GET", "/api/v1/payout-batches?status=ready", who="bank-demo")
     assert [b["id"] for b in listed] == [batch["id"]]
     file = await api.call(
@@ -354,7 +383,7 @@ async def test_three_cases_run_from_application_to_bank_payout(
     assert hashlib.sha256(file.content).hexdigest() == batch["file_sha256"]
     rows = list(csv.reader(io.StringIO(file.content.decode("utf-8-sig"))))
     assert rows[0][0] == "序号"
-    assert [r[5] for r in rows[1:]] == ["5000.00", "12960.00", "800.00"]
+    assert [r[5] for r in rows[1:]] == ["5000.00", "12960.00"]
     assert rows[2][4] == "0062170028700123"  # leading zeros survive
     await api.ok(
         "POST", f"/api/v1/payout-batches/{batch['id']}/acknowledgement", who="bank-demo"
@@ -377,8 +406,8 @@ async def test_three_cases_run_from_application_to_bank_payout(
         who="bank-demo",
         json=results,
     )
-    assert summary["applied"] == 3
-    assert summary["paid_total"] == "18760.00"
+    assert summary["applied"] == 2
+    assert summary["paid_total"] == "17960.00"
     assert summary["batch"]["status"] == "reconciled"
     again = await api.ok(
         "POST",
@@ -387,7 +416,7 @@ async def test_three_cases_run_from_application_to_bank_payout(
         json=results,
     )
     assert again["applied"] == 0
-    assert again["unchanged"] == 3
+    assert again["unchanged"] == 2
 
     for app_id in (a1, a2, a3):
         final = await api.ok("GET", f"/api/v1/applications/{app_id}", who="officer1")
@@ -395,6 +424,8 @@ async def test_three_cases_run_from_application_to_bank_payout(
         assert final["payments"][0]["status"] == "paid"
         actions = [e["action"] for e in final["timeline"]]
         assert actions[0] == "application.create"
-        assert actions[-1] == "application.mark_paid"
+        assert actions[-1] == (
+            "application.street_pay" if app_id == a3 else "application.mark_paid"
+        )
         # Open now: closing once the file is complete, or a recovery.
         assert [a["action"] for a in final["allowed_actions"]] == ["record_recovery"]

@@ -17,7 +17,7 @@ from tests.support import Api, awaiting_payment, signed_form
 
 async def _signed_batch(api: Api, clock: OffsetClock) -> dict[str, Any]:
     app_id = await awaiting_payment(
-        api, clock, seq=81, amount="900.00", account="6217000000008100"
+        api, clock, seq=81, amount="1900.00", account="6217000000008100"
     )
     await signed_form(api, [app_id])
     batch: dict[str, Any] = await api.ok(
@@ -30,7 +30,7 @@ async def test_two_leaders_signing_at_once_still_complete_the_form(
     api: Api, clock: OffsetClock
 ) -> None:
     app_id = await awaiting_payment(
-        api, clock, seq=82, amount="700.00", account="6217000000008200"
+        api, clock, seq=82, amount="1700.00", account="6217000000008200"
     )
     form = await api.ok(
         "POST",
@@ -80,13 +80,13 @@ async def test_a_result_file_naming_a_line_twice_is_refused_whole(
                 {
                     "line_no": 1,
                     "reference": reference,
-                    "amount": "900.00",
+                    "amount": "1900.00",
                     "result": "success",
                 },
                 {
                     "line_no": 1,
                     "reference": reference,
-                    "amount": "900.00",
+                    "amount": "1900.00",
                     "result": "failed",
                     "reason": "账户冻结",
                 },
@@ -129,7 +129,7 @@ async def test_results_imply_receipt_and_a_wrong_amount_names_its_line(
     )
     assert wrong.status_code == 422
     assert "第 1 行" in wrong.json()["detail"]
-    assert "900.00" in wrong.json()["detail"]
+    assert "1900.00" in wrong.json()["detail"]
 
     done = await api.ok(
         "POST",
@@ -140,7 +140,7 @@ async def test_results_imply_receipt_and_a_wrong_amount_names_its_line(
                 {
                     "line_no": 1,
                     "reference": reference,
-                    "amount": "900.00",
+                    "amount": "1900.00",
                     "result": "failed",
                     "reason": "账户已销户",
                 }

@@ -86,7 +86,7 @@ async def _approved(
 @dataclass(frozen=True)
 class March:
     paid: int  # street-approved and paid
-    waiting: int  # street-approved, on a disbursement form not yet signed
+    waiting: int  # street-approved, publicity over, not yet paid by the street
     first: int  # street-approved, household H
     second: int  # street-approved, household H
     later: int  # household H, investigated: two grants for the reason already
@@ -105,13 +105,6 @@ async def _march(api: Api, clock: OffsetClock) -> March:
     # Approved 9 March, publicity over 16 March, then put on a form.
     waiting = await awaiting_payment(
         api, clock, seq=2, amount="900.00", account="6217000000000002"
-    )
-    await api.ok(
-        "POST",
-        "/api/v1/disbursement-forms",
-        who="officer1",
-        status=201,
-        json={"application_ids": [waiting]},
     )
 
     household = await _household(api, seq=3)
@@ -353,23 +346,32 @@ async def test_a_failed_check_reopens_an_unpaid_case_and_frees_its_room(
     assert in_force[march.first] is False
 
 
-async def test_a_case_on_a_disbursement_form_is_not_reopened_under_its_payment(
+async def test_a_failed_check_before_the_street_pays_reopens_the_case_unpaid(
     api: Api, clock: OffsetClock
 ) -> None:
     march = await _march(api, clock)
     clock.advance(dt.timedelta(days=20))
     seed = _seed_drawing(march.population, [march.first, march.paid, march.waiting])
     drawn = await _draw(api, seed=seed)
-    check_id = _check_of(drawn, march.waiting)
 
-    held = await _result(api, check_id, "failed", "救助金额计算有误")
-    passed = await _result(api, check_id, "passed", "材料齐全，核查无误")
+    failed = await _result(
+        api, _check_of(drawn, march.waiting), "failed", "救助金额计算有误"
+    )
+    payment = await api.call(
+        "POST",
+        f"/api/v1/applications/{march.waiting}/street-payment",
+        who="street1",
+        json={"voucher_no": "TX-0002"},
+    )
 
-    assert held.status_code == 409
-    assert held.json()["code"] == "payment_in_progress"
-    assert passed.status_code == 200
-    assert passed.json()["status"] == "passed"
-    assert passed.json()["application_status"] == "awaiting_payment"
+    assert failed.status_code == 200, failed.text
+    assert failed.json()["application_status"] == "investigated"
+    assert failed.json()["recovery_required"] is False
+    assert payment.status_code == 409
+    assert payment.json()["current_status"] == "investigated"
+    case = await api.ok("GET", f"/api/v1/applications/{march.waiting}", who="officer1")
+    assert case["payments"] == []
+    assert case["approved_amount"] is None
 
 
 async def test_a_failed_check_on_a_paid_case_calls_for_a_recovery(

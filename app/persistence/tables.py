@@ -334,11 +334,23 @@ class Payment(SQLModel, table=True):
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("application_id", "kind", name="uq_payment_application_kind"),
+        CheckConstraint(
+            "(payer = 'district' AND form_id IS NOT NULL)"
+            " OR (payer = 'street' AND form_id IS NULL AND voucher_no IS NOT NULL)",
+            name="payer_and_its_record",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="applications.id", index=True)
-    form_id: int = Field(foreign_key="disbursement_forms.id", index=True)
+    # The district pays through a signed form and the bank (R3.8); the street
+    # pays its delegated approvals itself (R3.5) and has no form.
+    payer: str = Field(default="district", max_length=16)
+    form_id: int | None = Field(
+        default=None, foreign_key="disbursement_forms.id", index=True
+    )
+    # The street's payment voucher (凭证号) for a payment it made itself.
+    voucher_no: str | None = Field(default=None, max_length=64)
     kind: str = Field(default="grant", max_length=16)
     amount_fen: int = Field(sa_type=BigInteger)
     payee_name: str = Field(max_length=64)

@@ -167,7 +167,9 @@ class InvestigationPublic(OutputModel):
 
 class PaymentPublic(OutputModel):
     id: int
-    form_id: int
+    payer: str = Field(description="district (form and bank) or street (R3.5)")
+    form_id: int | None
+    voucher_no: str | None
     amount: MoneyStr
     status: str
     failure_reason: str | None
@@ -412,7 +414,9 @@ async def application_detail(
         payments=[
             PaymentPublic(
                 id=pk(p),
+                payer=p.payer,
                 form_id=p.form_id,
+                voucher_no=p.voucher_no,
                 amount=Money(p.amount_fen),
                 status=p.status,
                 failure_reason=p.failure_reason,

@@ -44,7 +44,7 @@ from app.workflow.states import (
     FormStatus,
     PaymentStatus,
 )
-from app.workflow.transitions import Action
+from app.workflow.transitions import Action, edge_for, paid_by_street
 from app.workflow.versioning import compare_and_set
 
 SIGNER_ROLES: tuple[Role, ...] = (
@@ -68,6 +68,10 @@ class NotCash(Conflict):
 
 class NothingToPay(Conflict):
     code = "nothing_to_pay"
+
+
+class PaidByStreet(Conflict):
+    code = "paid_by_street"
 
 
 class ResultRejected(InvalidInput):
@@ -114,6 +118,12 @@ async def create_form(
                 "只有公示期满待发放的申请才能列入发放审批单。",
                 application_id=application_id,
                 current_status=application.status,
+            )
+        if await paid_by_street(session, application):
+            raise PaidByStreet(
+                f"申请 {application_id} 由街道受区委托审批，由街道发放并登记凭证，"
+                "不列入区发放审批单。",
+                application_id=application_id,
             )
         if top_up(application).fen == 0:
             raise Conflict(
@@ -176,6 +186,65 @@ async def create_form(
         payload={"id": pk(form), "total": str(Money(form.total_fen))},
     )
     return form, payments
+
+
+async def pay_by_street(
+    session: AsyncSession,
+    application: Application,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    voucher_no: str,
+) -> Payment:
+    """The street pays a case it approved on the district's behalf (R3.5).
+
+    The payment is recorded with the street's voucher, to the household's
+    account as it stands now; the unique (application, kind) constraint
+    means a grant is paid once, by the street or by the bank, never both.
+    """
+    await edge_for(session, application, Action.STREET_PAY, actor.role, now)
+    amount = top_up(application)
+    if amount.fen == 0:
+        raise NothingToPay(
+            "本案已由先行救助足额支付，请办理结算，无需再发放。",
+            application_id=pk(application),
+        )
+    household = await session.get(Household, application.household_id)
+    if household is None:
+        raise NotFound(f"申请 {pk(application)} 的家庭不存在。")
+
+    payment = Payment(
+        application_id=pk(application),
+        payer="street",
+        form_id=None,
+        voucher_no=voucher_no,
+        kind="grant" if application.advance_fen is None else "top_up",
+        amount_fen=amount.fen,
+        payee_name=household.bank_account_name,
+        bank_name=household.bank_name,
+        account_no=household.bank_account_no,
+        status=PaymentStatus.PAID.value,
+        paid_at=now,
+        created_at=now,
+    )
+    session.add(payment)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("本案的救助金已发放或已列入发放审批单。") from exc
+    await transition(
+        session,
+        application,
+        Action.STREET_PAY,
+        actor=actor,
+        now=now,
+        details={
+            "payment_id": pk(payment),
+            "amount": str(amount),
+            "voucher_no": voucher_no,
+        },
+    )
+    return payment
 
 
 async def load_form(
@@ -350,7 +419,8 @@ async def build_batch(
     )
     if not payments:
         raise NothingToPay("没有已签批待发放的款项。")
-    for form_id in sorted({p.form_id for p in payments}):
+    # The join above keeps only payments on a form (the district's).
+    for form_id in sorted({p.form_id for p in payments if p.form_id is not None}):
         await _require_signatures_hold(session, form_id)
 
     batch = PayoutBatch(

@@ -39,7 +39,6 @@ from app.persistence.tables import (
     Application,
     Decision,
     Grant,
-    Payment,
     Region,
     SpotCheck,
     SpotCheckDraw,
@@ -49,8 +48,8 @@ from app.persistence.tables import (
 from app.workflow import audit
 from app.workflow.applications import transition
 from app.workflow.policy_inputs import parameter_book
-from app.workflow.states import ApplicationStatus, PaymentStatus
-from app.workflow.transitions import Action
+from app.workflow.states import ApplicationStatus
+from app.workflow.transitions import DELEGATED_STAGES, Action
 from app.workflow.versioning import compare_and_set
 
 S = ApplicationStatus
@@ -58,20 +57,10 @@ S = ApplicationStatus
 # Who draws and records checks: the district, which delegated the approval.
 SPOT_CHECKERS = frozenset({Role.DISTRICT_OFFICER, Role.DISTRICT_ASSISTANCE_LEADER})
 
-STREET_APPROVAL = "street_approval"
-STREET_APPROVAL_STAGES = (STREET_APPROVAL, "fast_relief")
-
 # A failed check on a case in these statuses reopens it (Action.REOPEN) ...
 _REOPENABLE = frozenset({S.APPROVED, S.IN_PUBLICITY, S.AWAITING_PAYMENT})
 # ... and on a case in these the money is out: a recovery is due instead.
 _PAID_OUT = frozenset({S.PAID, S.CLOSED})
-# A payment in these states may still reach the bank, so the case cannot go
-# back to investigation under it.
-_LIVE_PAYMENT = (
-    PaymentStatus.AWAITING_SIGNATURES.value,
-    PaymentStatus.SIGNED.value,
-    PaymentStatus.IN_BATCH.value,
-)
 
 MONTH_PATTERN_TEXT = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 MONTH_PATTERN = re.compile(MONTH_PATTERN_TEXT)
@@ -99,11 +88,6 @@ class MonthNotOver(Conflict):
 class CheckRecorded(Conflict):
     code = "spot_check_recorded"
     title = "The check's result is already recorded"
-
-
-class PaymentInProgress(Conflict):
-    code = "payment_in_progress"
-    title = "A payment of the case is under way"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +156,7 @@ def _street_approvals(month: Month, prefix: str) -> list[ColumnElement[bool]]:
     return [
         col(Application.id) == col(Decision.application_id),
         # 小额快救 grants are street approvals too (decided by the street leader).
-        col(Decision.stage).in_(STREET_APPROVAL_STAGES),
+        col(Decision.stage).in_(DELEGATED_STAGES),
         col(Decision.outcome) == "approved",
         col(Decision.decided_at) >= start,
         col(Decision.decided_at) < end,
@@ -476,25 +460,6 @@ async def _approval_in_force(session: AsyncSession, check: SpotCheck) -> bool:
     return found is not None
 
 
-async def _refuse_under_live_payment(
-    session: AsyncSession, application: Application
-) -> None:
-    payment = await session.scalar(
-        select(Payment).where(
-            Payment.application_id == pk(application),
-            col(Payment.status).in_(_LIVE_PAYMENT),
-        )
-    )
-    if payment is not None:
-        raise PaymentInProgress(
-            f"申请 {pk(application)} 的救助金已列入发放审批单（款项 {pk(payment)}），"
-            "可能正在发放，暂不能退回重新调查。请待银行回单后再登记抽查结果："
-            "已发放的将标记为须追回，发放失败的可退回重新调查。",
-            payment_id=pk(payment),
-            payment_status=payment.status,
-        )
-
-
 async def record_result(
     session: AsyncSession,
     actor: Principal,
@@ -527,9 +492,6 @@ async def record_result(
     in_force = not passed and await _approval_in_force(session, check)
     reopen = in_force and status in _REOPENABLE
     recover = in_force and status in _PAID_OUT
-    if reopen:
-        await _refuse_under_live_payment(session, application)
-
     # The check is marked first, so that whatever reads the case's checks
     # during the transition (a future guard on REOPEN) sees the failure.
     result = CheckStatus.PASSED if passed else CheckStatus.FAILED

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
 from app.clock import local_date
-from app.domain.catalog import MATERIAL_TITLES_ZH
+from app.domain.catalog import MATERIAL_TITLES_ZH, missing_materials
 from app.domain.money import Money
 from app.domain.parameters import ParameterName
 from app.domain.regions import RegionLevel, ancestor_at
@@ -59,6 +59,7 @@ class Action(StrEnum):
     UPHOLD_OBJECTION = "uphold_objection"
     CLOSE_PUBLICITY = "close_publicity"
     MARK_PAID = "mark_paid"
+    STREET_PAY = "street_pay"
     CLOSE_FILE = "close_file"
     REFER = "refer"
     RECORD_REFERRAL_OUTCOME = "record_referral_outcome"
@@ -88,6 +89,7 @@ ACTION_TITLES_ZH: dict[Action, str] = {
     Action.UPHOLD_OBJECTION: "异议成立，撤销审批",
     Action.CLOSE_PUBLICITY: "结束公示",
     Action.MARK_PAID: "确认发放到账",
+    Action.STREET_PAY: "街道发放（受区委托）",
     Action.CLOSE_FILE: "结案归档",
     Action.REFER: "转介至其他救助渠道",
     Action.RECORD_REFERRAL_OUTCOME: "登记转介结果",
@@ -162,6 +164,16 @@ async def _above_street_limit(
     return None
 
 
+async def _materials_complete(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    missing = missing_materials(application.materials)
+    if missing:
+        titles = "、".join(MATERIAL_TITLES_ZH[m] for m in missing)
+        return f"材料不全，不能受理。请申请人补齐：{titles}。"
+    return None
+
+
 async def _has_open_objection(
     session: AsyncSession, application: Application, now: dt.datetime
 ) -> str | None:
@@ -177,6 +189,49 @@ async def _file_complete(
     if missing:
         titles = "、".join(MATERIAL_TITLES_ZH[m] for m in missing)
         return f"档案不全，不能结案。请先上传：{titles}。"
+    return None
+
+
+# The stages of a decision the street takes on the district's behalf (R3.5).
+DELEGATED_STAGES = ("street_approval", "fast_relief")
+
+
+async def paid_by_street(session: AsyncSession, application: Application) -> bool:
+    """Whether the approval in force is the street's, so the street pays (R3.5).
+
+    The latest approval is the one in force: an upheld objection or a failed
+    spot check sends the case back, and a new approval follows before any
+    payment.
+    """
+    stage = await session.scalar(
+        select(Decision.stage)
+        .where(
+            col(Decision.application_id) == application.id,
+            col(Decision.outcome) == "approved",
+        )
+        .order_by(col(Decision.id).desc())
+        .limit(1)
+    )
+    return stage in DELEGATED_STAGES
+
+
+async def _street_pays(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    if application.form_of_help != "cash":
+        return "实物救助按实物登记发放。"
+    if not await paid_by_street(session, application):
+        return "本案由区民政局审批，经发放审批单由代发银行发放。"
+    return None
+
+
+async def _district_pays(
+    session: AsyncSession, application: Application, now: dt.datetime
+) -> str | None:
+    if application.form_of_help != "cash":
+        return "实物救助不经银行发放。"
+    if await paid_by_street(session, application):
+        return "本案由街道受区委托审批并发放。"
     return None
 
 
@@ -289,7 +344,7 @@ _RECOVERERS = _SPOT_CHECKERS
 _ADVANCERS = frozenset({Role.STREET_LEADER, Role.DISTRICT_OFFICER})
 
 EDGES: tuple[Edge, ...] = (
-    Edge(Action.ACCEPT, S.SUBMITTED, S.ACCEPTED, _INTAKE),
+    Edge(Action.ACCEPT, S.SUBMITTED, S.ACCEPTED, _INTAKE, guard=_materials_complete),
     Edge(Action.RETURN, S.SUBMITTED, S.RETURNED, _INTAKE),
     Edge(Action.INTAKE_REFUSE, S.SUBMITTED, S.REFUSED, _INTAKE),
     Edge(Action.RESUBMIT, S.RETURNED, S.SUBMITTED, _INTAKE),
@@ -350,7 +405,16 @@ EDGES: tuple[Edge, ...] = (
         S.AWAITING_PAYMENT,
         S.PAID,
         frozenset({Role.BANK}),
-        guard=_form_is("cash", "实物救助不经银行发放。"),
+        guard=_district_pays,
+    ),
+    # R3.5: the street pays what it approved on the district's behalf, from
+    # its own account, and records the voucher; no district form, no batch.
+    Edge(
+        Action.STREET_PAY,
+        S.AWAITING_PAYMENT,
+        S.PAID,
+        _STREET_REVIEW,
+        guard=_street_pays,
     ),
     # R3.10: goods are handed over by the street; their value was the grant.
     Edge(
@@ -385,7 +449,7 @@ EDGES: tuple[Edge, ...] = (
         Action.SETTLE_ADVANCE,
         S.AWAITING_PAYMENT,
         S.PAID,
-        frozenset({Role.DISTRICT_OFFICER}),
+        _ADVANCERS,
         guard=_advance_covers_grant,
     ),
     Edge(
@@ -457,8 +521,14 @@ async def edge_for(
     action: Action,
     role: Role,
     now: dt.datetime,
+    *,
+    guarded: bool = True,
 ) -> Edge:
-    """The edge to take, or the refusal a clerk can understand."""
+    """The edge to take, or the refusal a clerk can understand.
+
+    ``guarded=False`` checks status and role only, for a caller that answers
+    the guard's condition with a more specific error of its own.
+    """
     status = ApplicationStatus(application.status)
     edge = _BY_KEY.get((status, action))
     refusal: str | None = None
@@ -472,7 +542,7 @@ async def edge_for(
             f"您的角色无权执行「{ACTION_TITLES_ZH[action]}」。",
             current_status=status.value,
         )
-    elif edge.guard is not None:
+    elif guarded and edge.guard is not None:
         refusal = await edge.guard(session, application, now)
 
     if refusal is not None or edge is None:
