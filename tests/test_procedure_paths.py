@@ -311,6 +311,70 @@ async def test_an_open_objection_holds_publicity_and_a_dismissal_releases_it(
     assert closed["status"] == "awaiting_payment"
 
 
+async def test_an_objection_outside_publicity_says_what_can_be_done_instead(
+    api: Api, clock: OffsetClock
+) -> None:
+    app_id = await _in_publicity(api, seq=206)
+    base = f"/api/v1/applications/{app_id}"
+    clock.advance(dt.timedelta(days=7))
+    await api.ok("POST", base + "/publicity/close", who="street1")
+
+    late = await api.call(
+        "POST", base + "/objections", who="community1", json={"content": "迟到的异议"}
+    )
+
+    assert late.status_code == 409
+    problem = late.json()
+    assert problem["code"] == "invalid_transition"
+    assert problem["current_status"] == "awaiting_payment"
+    assert problem["allowed_actions"] == []
+    assert "只有公示期间" in problem["detail"]
+    objections = await api.ok("GET", base + "/objections", who="officer1")
+    assert objections == []
+
+
+async def test_a_decision_on_an_objection_from_a_stale_screen_gets_412(
+    api: Api,
+) -> None:
+    app_id = await _in_publicity(api, seq=207)
+    base = f"/api/v1/applications/{app_id}"
+    seen = await api.client.get(
+        base, headers={"Authorization": f"Bearer {await api.token('officer1')}"}
+    )
+    raised = await api.ok(
+        "POST",
+        base + "/objections",
+        who="community1",
+        status=201,
+        json={"content": "申请人隐瞒了车辆"},
+    )
+    url = f"/api/v1/objections/{raised['objections'][0]['id']}/decision"
+    body = {"decision": "uphold", "note": "经核实，异议成立"}
+
+    stale = await api.call(
+        "POST",
+        url,
+        who="officer1",
+        json=body,
+        headers={"If-Match": seen.headers["etag"]},
+    )
+    unchanged = await api.ok("GET", base, who="officer1")
+    fresh = await api.call(
+        "POST",
+        url,
+        who="officer1",
+        json=body,
+        headers={"If-Match": f'"{unchanged["version"]}"'},
+    )
+
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    assert unchanged["status"] == "in_publicity"
+    assert unchanged["objections"][0]["status"] == "open"
+    assert fresh.status_code == 200, fresh.text
+    assert fresh.json()["status"] == "accepted"
+
+
 async def test_an_upheld_objection_revokes_the_approval_and_frees_the_cap(
     api: Api,
 ) -> None:

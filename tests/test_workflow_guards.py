@@ -16,7 +16,7 @@ from app.persistence.tables import Application, AuditEntry
 from app.workflow import applications as flow
 from app.workflow.states import ApplicationStatus
 from app.workflow.transitions import EDGES, Action
-from tests.support import Api, id_number
+from tests.support import Api, awaiting_payment, id_number
 
 COMMUNITY_WORKER = Principal(
     subject="user:1",
@@ -175,3 +175,86 @@ async def test_a_small_proposal_offers_each_role_exactly_its_actions(
     detail = await api.ok("GET", base, who=who)
 
     assert [a["action"] for a in detail["allowed_actions"]] == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "who", "expected"),
+    [
+        # R3.5: the street approved 800 yuan, so the street pays it ...
+        ("800.00", "street1", ["street_pay"]),
+        ("800.00", "streetlead1", ["street_pay"]),
+        ("800.00", "officer1", []),
+        ("800.00", "community1", []),
+        # ... and 1,500 yuan, approved by the district, goes on its form and
+        # is marked paid by the bank's results, not by a button.
+        ("1500.00", "street1", []),
+        ("1500.00", "streetlead1", []),
+        ("1500.00", "officer1", []),
+    ],
+)
+async def test_after_publicity_the_street_pays_only_what_it_approved(
+    api: Api, clock: OffsetClock, amount: str, who: str, expected: list[str]
+) -> None:
+    app_id = await awaiting_payment(
+        api, clock, seq=43, amount=amount, account="6217000000004300"
+    )
+
+    detail = await api.ok("GET", f"/api/v1/applications/{app_id}", who=who)
+
+    assert detail["status"] == "awaiting_payment"
+    assert [a["action"] for a in detail["allowed_actions"]] == expected
+
+
+async def test_accept_is_offered_only_with_every_material(api: Api) -> None:
+    household = await api.household(
+        members=[("周九", id_number("430204", "19890909", 44), "本人", "1989-09-09")]
+    )
+    created = await api.ok(
+        "POST",
+        "/api/v1/applications",
+        who="community1",
+        status=201,
+        json={
+            "household_id": household["id"],
+            "assistance_type": "emergency",
+            "reason": "accident",
+            "description": "意外事故",
+            "requested_amount": "500.00",
+            "materials": ["application_form", "id_card_copy"],
+        },
+    )
+    base = f"/api/v1/applications/{created['id']}"
+    offered = [a["action"] for a in created["allowed_actions"]]
+
+    refused = await api.call(
+        "POST", base + "/intake", who="community1", json={"decision": "accept"}
+    )
+    complete = await api.ok(
+        "POST",
+        base + "/intake",
+        who="community1",
+        json={
+            "decision": "return",
+            "missing_materials": ["household_register_copy", "hardship_evidence"],
+        },
+    )
+    back = await api.ok(
+        "POST",
+        base + "/resubmission",
+        who="community1",
+        json={"materials": ["household_register_copy", "hardship_evidence"]},
+    )
+
+    assert offered == ["return", "intake_refuse"]
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "materials_incomplete"
+    assert refused.json()["missing_materials"] == [
+        "household_register_copy",
+        "hardship_evidence",
+    ]
+    assert complete["status"] == "returned"
+    assert [a["action"] for a in back["allowed_actions"]] == [
+        "accept",
+        "return",
+        "intake_refuse",
+    ]

@@ -15,8 +15,10 @@ from app.routers.applications import (
     ACTION_ERRORS,
     ApplicationDetail,
     CaseActionDep,
+    IfMatch,
     ObjectionPublic,
     application_detail,
+    load_for_action,
     objection_public,
 )
 from app.workflow import objections as flow
@@ -84,8 +86,14 @@ async def decide_objection(
     principal: CurrentPrincipal,
     session: SessionDep,
     at: NowDep,
+    if_match: IfMatch = None,
 ) -> ApplicationDetail:
-    objection, application = await flow.load_objection(session, principal, objection_id)
+    """``If-Match`` names the application's version (its ETag), as for every
+    other action on a case: a decision on a stale screen answers 412."""
+    objection, _ = await flow.load_objection(session, principal, objection_id)
+    application = await load_for_action(
+        session, principal, objection.application_id, if_match
+    )
     await flow.decide(
         session,
         objection,

@@ -231,7 +231,11 @@ async def accept(
 ) -> None:
     missing = missing_materials(application.materials)
     if missing:
-        await edge_for(session, application, Action.ACCEPT, actor.role, now)
+        # Status and role are answered first (409, 403); then the list of
+        # what the applicant is to bring (422), which the edge's guard reads.
+        await edge_for(
+            session, application, Action.ACCEPT, actor.role, now, guarded=False
+        )
         raise MaterialsIncomplete(
             f"材料不全，不能受理。请申请人补齐：{_materials_text(missing)}。",
             missing_materials=[m.value for m in missing],

@@ -17,7 +17,13 @@ from sqlmodel import col, select
 from app.auth.principal import Principal
 from app.clock import local_date
 from app.domain.roles import Role
-from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
 from app.persistence.tables import Application, Grant, Objection, pk
 from app.workflow import audit
 from app.workflow.applications import (
@@ -26,7 +32,12 @@ from app.workflow.applications import (
     transition,
 )
 from app.workflow.states import ApplicationStatus
-from app.workflow.transitions import CREATE_ROLES, OBJECTION_DECIDERS, Action
+from app.workflow.transitions import (
+    CREATE_ROLES,
+    OBJECTION_DECIDERS,
+    Action,
+    allowed_actions,
+)
 from app.workflow.versioning import compare_and_set
 
 SOURCES = ("clerk", "phone", "letter", "visit")
@@ -49,7 +60,12 @@ async def raise_objection(
     if actor.role not in CREATE_ROLES | OBJECTION_DECIDERS | {Role.DISTRICT_OFFICER}:
         raise PermissionDenied("您的角色无权登记异议。")
     if application.status != ApplicationStatus.IN_PUBLICITY:
-        raise Conflict("只有公示期间才能登记异议。", current_status=application.status)
+        allowed = await allowed_actions(session, application, actor.role, now)
+        raise InvalidTransition(
+            "只有公示期间才能登记异议。",
+            current_status=application.status,
+            allowed_actions=[a.value for a in allowed],
+        )
     if source not in SOURCES:
         raise InvalidInput("异议来源不正确。", field="source")
     # Raising an objection changes the case: a concurrent close of the
