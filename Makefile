@@ -53,3 +53,9 @@ openapi: install
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+## The stand-in verification platform (家庭经济状况核对) on http://127.0.0.1:$(STUB_PORT).
+.PHONY: stub-platform
+STUB_PORT ?= 8001
+stub-platform: install
+	$(BIN)/python -m app.stubs.verification_platform --port $(STUB_PORT)
