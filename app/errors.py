@@ -91,6 +91,12 @@ class ConcurrentUpdate(Conflict):
         super().__init__(detail, **extra)
 
 
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
 class PreconditionFailed(AppError):
     status = 412
     code = "precondition_failed"

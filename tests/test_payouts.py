@@ -88,6 +88,7 @@ async def test_a_result_file_naming_a_line_twice_is_refused_whole(
                     "reference": reference,
                     "amount": "1900.00",
                     "result": "failed",
+                    "reason_code": "account_frozen",
                     "reason": "账户冻结",
                 },
             ]
@@ -142,6 +143,7 @@ async def test_results_imply_receipt_and_a_wrong_amount_names_its_line(
                     "reference": reference,
                     "amount": "1900.00",
                     "result": "failed",
+                    "reason_code": "account_closed",
                     "reason": "账户已销户",
                 }
             ]

@@ -333,7 +333,17 @@ class DisbursementSignature(SQLModel, table=True):
 class Payment(SQLModel, table=True):
     __tablename__ = "payments"
     __table_args__ = (
-        UniqueConstraint("application_id", "kind", name="uq_payment_application_kind"),
+        # Nothing is paid twice: of one application's grant (or top-up) at
+        # most one payment is pending or paid. A payment the bank failed
+        # stays as history and a new one, to the corrected account, may follow.
+        Index(
+            "uq_payment_application_kind_live",
+            "application_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("status <> 'failed'"),
+            postgresql_where=text("status <> 'failed'"),
+        ),
         CheckConstraint(
             "(payer = 'district' AND form_id IS NOT NULL)"
             " OR (payer = 'street' AND form_id IS NULL AND voucher_no IS NOT NULL)",
@@ -357,6 +367,7 @@ class Payment(SQLModel, table=True):
     bank_name: str = Field(max_length=64)
     account_no: str = Field(max_length=32)
     status: str = Field(max_length=32, index=True)
+    failure_code: str | None = Field(default=None, max_length=32)
     failure_reason: str | None = Field(default=None, max_length=255)
     paid_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
@@ -401,6 +412,7 @@ class PayoutBatchLine(SQLModel, table=True):
     amount_fen: int = Field(sa_type=BigInteger)
     live: bool = Field(default=True)
     result: str | None = Field(default=None, max_length=16)
+    result_code: str | None = Field(default=None, max_length=32)
     result_reason: str | None = Field(default=None, max_length=255)
     result_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -188,3 +188,38 @@ async def sign_form(
         session, form, actor=principal, now=at, payload_sha256=body.payload_sha256
     )
     return await form_public(session, form)
+
+
+class WithdrawalCreate(InputModel):
+    payment_id: RowId
+    reason: str = Field(min_length=1, max_length=500, examples=["收款账户待核实"])
+
+
+@router.post(
+    "/{form_id}/withdrawals",
+    summary="Take a payment off a form not yet fully signed (voids its signatures)",
+    description=(
+        "The payees and amounts the signers read change, so every signature "
+        "already given is void and removed; the signers sign the new digest "
+        "again. The case stays awaiting payment and may go on a later form. "
+        "A fully signed form cannot be changed."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def withdraw_payment(
+    form_id: PathId,
+    body: WithdrawalCreate,
+    principal: _DistrictStaff,
+    session: SessionDep,
+    at: NowDep,
+) -> FormPublic:
+    form = await flow.load_form(session, principal, form_id)
+    await flow.withdraw_payment(
+        session,
+        form,
+        actor=principal,
+        now=at,
+        payment_id=body.payment_id,
+        reason=body.reason,
+    )
+    return await form_public(session, form)

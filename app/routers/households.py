@@ -25,6 +25,14 @@ router = APIRouter(prefix="/api/v1/households", tags=["households"])
 _Registrar = Annotated[
     Principal, Depends(require_roles(Role.COMMUNITY_WORKER, Role.STREET_WORKER))
 ]
+# Who may correct where a household is paid: the clerks who registered it and
+# the district officer who handles the bank's failed lines.
+_AccountEditor = Annotated[
+    Principal,
+    Depends(
+        require_roles(Role.COMMUNITY_WORKER, Role.STREET_WORKER, Role.DISTRICT_OFFICER)
+    ),
+]
 
 
 class MemberCreate(InputModel):
@@ -193,4 +201,40 @@ async def get_household(
     household_id: PathId, principal: Staff, session: SessionDep
 ) -> HouseholdPublic:
     household = await flow.load_household(session, principal, household_id)
+    return household_public(household, await flow.members_of(session, household_id))
+
+
+class BankAccountCorrection(InputModel):
+    bank_name: str = Field(min_length=1, max_length=64)
+    bank_account_name: str = Field(min_length=1, max_length=64)
+    bank_account_no: str = Field(pattern=r"^[0-9]{8,32}$")
+    reason: str = Field(
+        min_length=1, max_length=500, examples=["银行回单：账号不存在，经核实更正"]
+    )
+
+
+@router.put(
+    "/{household_id}/bank-account",
+    summary="Correct the household's bank account (e.g. after a failed payment)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def correct_bank_account(
+    household_id: PathId,
+    body: BankAccountCorrection,
+    principal: _AccountEditor,
+    session: SessionDep,
+    at: NowDep,
+) -> HouseholdPublic:
+    """Payments already on a disbursement form keep the account they were
+    signed with; the corrected account is used from the next form on."""
+    household = await flow.correct_bank_account(
+        session,
+        principal,
+        at,
+        household_id,
+        bank_name=body.bank_name,
+        account_name=body.bank_account_name,
+        account_no=body.bank_account_no,
+        reason=body.reason,
+    )
     return household_public(household, await flow.members_of(session, household_id))

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, File, Response, UploadFile
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.adapters import bank_results, batch_report
 from app.adapters.bank_files import TEMPLATES
 from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel, PathId
 from app.auth.principal import Principal
 from app.deps import NowDep, SessionDep, require_roles
 from app.domain.money import Money
 from app.domain.roles import Role
-from app.errors import problem_responses
+from app.errors import PayloadTooLarge, problem_responses
 from app.persistence.tables import PayoutBatch, pk
 from app.workflow import payouts as flow
 from app.workflow.states import BatchStatus
@@ -39,10 +41,26 @@ _Reader = Annotated[
     ),
 ]
 _Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
+# The finance office's report names payees: people of the district only.
+_DistrictReader = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            Role.DISTRICT_OFFICER,
+            Role.DISTRICT_FINANCE_LEADER,
+            Role.DISTRICT_ASSISTANCE_LEADER,
+            Role.AUDITOR,
+        )
+    ),
+]
 
 
 class BatchCreate(InputModel):
-    template: str = Field(default="generic_csv", examples=["generic_csv"])
+    template: str = Field(
+        default="generic_csv",
+        examples=["generic_csv"],
+        description="One of GET /api/v1/payout-batches/templates.",
+    )
 
 
 class BatchLinePublic(OutputModel):
@@ -50,6 +68,7 @@ class BatchLinePublic(OutputModel):
     payment_id: int
     amount: MoneyStr
     result: str | None
+    result_code: flow.FailureCode | None
     result_reason: str | None
 
 
@@ -86,6 +105,9 @@ async def batch_public(session: AsyncSession, batch: PayoutBatch) -> BatchPublic
                 payment_id=line.payment_id,
                 amount=Money(line.amount_fen),
                 result=line.result,
+                result_code=None
+                if line.result_code is None
+                else flow.FailureCode(line.result_code),
                 result_reason=line.result_reason,
             )
             for line in lines
@@ -123,6 +145,30 @@ async def list_batches(
         query = query.where(PayoutBatch.status == status.value)
     rows = await session.scalars(query.order_by(col(PayoutBatch.id).desc()).limit(200))
     return [await batch_public(session, b) for b in rows]
+
+
+class TemplatePublic(OutputModel):
+    name: str
+    title: str
+    extension: str
+    media_type: str
+
+
+@router.get(
+    "/templates",
+    summary="The bank file templates a batch can be built with",
+    responses=problem_responses(401, 403),
+)
+async def list_templates(principal: _Reader) -> list[TemplatePublic]:
+    return [
+        TemplatePublic(
+            name=t.name,
+            title=t.title_zh,
+            extension=t.extension,
+            media_type=t.media_type,
+        )
+        for t in TEMPLATES.values()
+    ]
 
 
 @router.get(
@@ -165,6 +211,35 @@ async def download_file(
     )
 
 
+@router.get(
+    "/{batch_id}/report",
+    summary="The batch report for the finance office (XLSX)",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {batch_report.MEDIA_TYPE: {}},
+            "description": "Lines with their results; paid, failed and pending "
+            "reconcile to the batch total.",
+        },
+        **problem_responses(401, 403, 404),
+    },
+)
+async def download_report(
+    batch_id: PathId, principal: _DistrictReader, session: SessionDep
+) -> Response:
+    batch = await flow.load_batch(session, principal, batch_id)
+    content = await flow.batch_report(session, batch)
+    return Response(
+        content=content,
+        media_type=batch_report.MEDIA_TYPE,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="payout-batch-{pk(batch)}-report.xlsx"'
+            )
+        },
+    )
+
+
 @router.post(
     "/{batch_id}/acknowledgement",
     summary="The bank confirms it received the batch",
@@ -183,6 +258,9 @@ class ResultLineIn(InputModel):
     reference: str = Field(pattern=r"^P[0-9]{8,}$")
     amount: MoneyStr
     result: Literal["success", "failed"]
+    reason_code: flow.FailureCode | None = Field(
+        default=None, description="Required for a failed line."
+    )
     reason: str | None = Field(default=None, max_length=255)
 
 
@@ -211,21 +289,29 @@ async def upload_results(
     at: NowDep,
 ) -> ResultSummaryPublic:
     batch = await flow.load_batch(session, principal, batch_id)
+    results = [
+        flow.ResultLine(
+            line_no=line.line_no,
+            reference=line.reference,
+            amount=line.amount,
+            success=line.result == "success",
+            reason=line.reason,
+            code=line.reason_code,
+        )
+        for line in body.lines
+    ]
+    return await _apply(session, batch, principal, at, results)
+
+
+async def _apply(
+    session: AsyncSession,
+    batch: PayoutBatch,
+    principal: Principal,
+    at: dt.datetime,
+    results: list[flow.ResultLine],
+) -> ResultSummaryPublic:
     summary = await flow.record_results(
-        session,
-        batch,
-        actor=principal,
-        now=at,
-        results=[
-            flow.ResultLine(
-                line_no=line.line_no,
-                reference=line.reference,
-                amount=line.amount,
-                success=line.result == "success",
-                reason=line.reason,
-            )
-            for line in body.lines
-        ],
+        session, batch, actor=principal, now=at, results=results
     )
     return ResultSummaryPublic(
         applied=summary.applied,
@@ -234,3 +320,62 @@ async def upload_results(
         paid_total=summary.paid_total,
         batch=await batch_public(session, batch),
     )
+
+
+# A result file has one short row per payment; 10 MiB holds far more rows
+# than a district's batch.
+MAX_RESULT_FILE_BYTES = 10 * 1024 * 1024
+
+
+@router.post(
+    "/{batch_id}/results/file",
+    summary="Upload the bank's result file (CSV, UTF-8 or GBK)",
+    description=(
+        "The same results as `POST /results`, as the bank's CSV file: a header "
+        "row naming the columns (line_no/序号, reference/业务编号, amount/金额, "
+        "result/结果 成功|失败|success|failed, reason_code/原因代码, "
+        "reason/原因说明), in UTF-8 with or without BOM, or GBK. Uploading the "
+        "same file again changes nothing."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def upload_result_file(
+    batch_id: PathId,
+    file: Annotated[UploadFile, File(description="The bank's result CSV.")],
+    principal: _Bank,
+    session: SessionDep,
+    at: NowDep,
+) -> ResultSummaryPublic:
+    batch = await flow.load_batch(session, principal, batch_id)
+    content = await file.read(MAX_RESULT_FILE_BYTES + 1)
+    if len(content) > MAX_RESULT_FILE_BYTES:
+        raise PayloadTooLarge("结果文件超过 10 MiB。")
+    try:
+        rows = bank_results.parse(content)
+    except bank_results.ResultFileError as exc:
+        raise flow.ResultRejected(str(exc), lines=exc.rows) from exc
+
+    unknown = [r for r in rows if r.reason_code and r.reason_code not in _CODES]
+    if unknown:
+        raise flow.ResultRejected(
+            f"第 {unknown[0].line_no} 行：原因代码 {unknown[0].reason_code} 无法识别，"
+            f"应为 {'、'.join(sorted(_CODES))} 之一。整份结果未登记。",
+            lines=[
+                {"line_no": r.line_no, "error": "原因代码无法识别"} for r in unknown
+            ],
+        )
+    results = [
+        flow.ResultLine(
+            line_no=r.line_no,
+            reference=r.reference,
+            amount=r.amount,
+            success=r.success,
+            reason=r.reason,
+            code=None if r.reason_code is None else flow.FailureCode(r.reason_code),
+        )
+        for r in rows
+    ]
+    return await _apply(session, batch, principal, at, results)
+
+
+_CODES = {code.value for code in flow.FailureCode}

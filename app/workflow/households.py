@@ -12,10 +12,12 @@ from sqlmodel import col, func, select
 from app.auth.principal import Principal
 from app.clock import local_date
 from app.domain.catalog import AreaType, HouseholdCategory
+from app.domain.idnumber import mask_account
 from app.domain.regions import RegionLevel
 from app.errors import Conflict, InvalidInput, NotFound
 from app.persistence.tables import Household, HouseholdMember, Region, pk
 from app.workflow import audit
+from app.workflow.versioning import compare_and_set
 
 
 class MemberInOtherHousehold(Conflict):
@@ -158,3 +160,48 @@ async def members_of(session: AsyncSession, household_id: int) -> list[Household
         .order_by(col(HouseholdMember.id))
     )
     return list(rows)
+
+
+async def correct_bank_account(
+    session: AsyncSession,
+    actor: Principal,
+    now: dt.datetime,
+    household_id: int,
+    *,
+    bank_name: str,
+    account_name: str,
+    account_no: str,
+    reason: str,
+) -> Household:
+    """Correct where the household is paid, e.g. after the bank failed a line.
+
+    Payments already on a form keep the account they were signed with; the
+    correction counts for the next form. The audit entry keeps only the
+    masked numbers.
+    """
+    household = await lock_household(session, actor, household_id)
+    before = mask_account(household.bank_account_no)
+
+    await compare_and_set(
+        session,
+        household,
+        bank_name=bank_name,
+        bank_account_name=account_name,
+        bank_account_no=account_no,
+    )
+
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="household.correct_bank_account",
+        entity_type="household",
+        entity_id=pk(household),
+        details={
+            "bank_name": bank_name,
+            "account_before": before,
+            "account_after": mask_account(account_no),
+            "reason": reason,
+        },
+    )
+    return household

@@ -13,13 +13,17 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.adapters.bank_files import TEMPLATES, PayoutLine
+from app.adapters import batch_report as batch_report_adapter
+from app.adapters.bank_files import TEMPLATES, BankFileError, PayoutLine, check_lines
 from app.auth.principal import Principal
+from app.clock import CHINA_TZ
+from app.domain.idnumber import mask_account
 from app.domain.money import Money
 from app.domain.regions import RegionLevel, ancestor_at
 from app.domain.roles import DISTRICT_ROLES, ROLE_TITLES_ZH, Role
@@ -68,6 +72,44 @@ class NotCash(Conflict):
 
 class NothingToPay(Conflict):
     code = "nothing_to_pay"
+
+
+BATCH_STATUS_TITLES_ZH: dict[BatchStatus, str] = {
+    BatchStatus.READY: "待银行接收",
+    BatchStatus.ACKNOWLEDGED: "银行已接收",
+    BatchStatus.RECONCILED: "已全部回盘",
+}
+
+
+class FailureCode(StrEnum):
+    """Why the bank could not pay a line: the codes its result file uses."""
+
+    ACCOUNT_NOT_FOUND = "account_not_found"
+    NAME_MISMATCH = "name_mismatch"
+    ACCOUNT_CLOSED = "account_closed"
+    ACCOUNT_FROZEN = "account_frozen"
+    OTHER = "other"
+
+
+FAILURE_TITLES_ZH: dict[FailureCode, str] = {
+    FailureCode.ACCOUNT_NOT_FOUND: "账号不存在",
+    FailureCode.NAME_MISMATCH: "户名与账号不符",
+    FailureCode.ACCOUNT_CLOSED: "账户已销户",
+    FailureCode.ACCOUNT_FROZEN: "账户冻结或止付",
+    FailureCode.OTHER: "其他原因",
+}
+
+
+class AccountNotCorrected(Conflict):
+    code = "account_not_corrected"
+
+
+class FormNotOpen(Conflict):
+    code = "form_not_open"
+
+
+class PayeeTextUnfit(InvalidInput):
+    code = "payee_text_unfit"
 
 
 class PaidByStreet(Conflict):
@@ -134,6 +176,7 @@ async def create_form(
         household = await session.get(Household, application.household_id)
         if household is None:
             raise NotFound(f"申请 {application_id} 的家庭不存在。")
+        await _refuse_the_failed_account(session, application, household)
         applications.append((application, household))
 
     # Putting a case on a form changes it: a concurrent spot-check reopening
@@ -186,6 +229,105 @@ async def create_form(
         payload={"id": pk(form), "total": str(Money(form.total_fen))},
     )
     return form, payments
+
+
+async def _refuse_the_failed_account(
+    session: AsyncSession, application: Application, household: Household
+) -> None:
+    """After the bank failed a payment, the next goes to a corrected account."""
+    failed = await session.scalar(
+        select(Payment)
+        .where(
+            Payment.application_id == pk(application),
+            Payment.status == PaymentStatus.FAILED.value,
+        )
+        .order_by(col(Payment.id).desc())
+        .limit(1)
+    )
+    if failed is None:
+        return
+    same = (
+        failed.account_no == household.bank_account_no
+        and failed.payee_name == household.bank_account_name
+        and failed.bank_name == household.bank_name
+    )
+    if same:
+        title = FAILURE_TITLES_ZH.get(
+            FailureCode(failed.failure_code or FailureCode.OTHER)
+        )
+        raise AccountNotCorrected(
+            f"申请 {pk(application)} 上次发放失败（{title}），收款账户尚未更正。"
+            "请先核实并更正该户的收款账户，再列入发放审批单。",
+            application_id=pk(application),
+            failed_payment_id=pk(failed),
+        )
+
+
+async def withdraw_payment(
+    session: AsyncSession,
+    form: DisbursementForm,
+    *,
+    actor: Principal,
+    now: dt.datetime,
+    payment_id: int,
+    reason: str,
+) -> list[DisbursementSignature]:
+    """Take one payment off a form still collecting signatures.
+
+    The form's payees and amounts change, so the signatures already given
+    are void (R3.8) and removed; who had signed, and the digest they signed,
+    stay in the audit entry. Returns the voided signatures. A form with its
+    three signatures is not changed: its payments may already be with the
+    bank.
+    """
+    if actor.role is not Role.DISTRICT_OFFICER:
+        raise PermissionDenied("只有区民政局社会救助经办人可以调整发放审批单。")
+    if form.status != FormStatus.OPEN:
+        raise FormNotOpen(
+            "发放审批单已签批完毕，不能再调整。", current_status=form.status
+        )
+    payments = await form_payments(session, pk(form))
+    payment = next((p for p in payments if pk(p) == payment_id), None)
+    if payment is None:
+        raise NotFound(f"发放审批单 {pk(form)} 中没有款项 {payment_id}。")
+
+    remaining = [p for p in payments if p is not payment]
+    voided = await form_signatures(session, pk(form))
+    await compare_and_set(
+        session,
+        form,
+        status=FormStatus.OPEN.value if remaining else FormStatus.VOID.value,
+        payload_sha256=payload_digest(remaining),
+        total_fen=sum(p.amount_fen for p in remaining),
+    )
+    for signature in voided:
+        await session.delete(signature)
+    await session.delete(payment)
+    await session.flush()
+
+    await audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="disbursement_form.withdraw",
+        entity_type="disbursement_form",
+        entity_id=pk(form),
+        from_status=FormStatus.OPEN.value,
+        to_status=form.status,
+        details={
+            "application_id": payment.application_id,
+            "amount": str(Money(payment.amount_fen)),
+            "reason": reason,
+            "voided_signatures": [
+                {"signer": v.signer, "role": v.signer_role, "sha256": v.payload_sha256}
+                for v in voided
+            ],
+        },
+        event_type="disbursement_form.changed",
+        entity_version=form.version,
+        payload={"id": pk(form), "status": form.status},
+    )
+    return voided
 
 
 async def pay_by_street(
@@ -392,6 +534,38 @@ async def _payout_lines(session: AsyncSession, batch_id: int) -> list[PayoutLine
     ]
 
 
+def _require_fit_for(template: str, payments: Sequence[Payment]) -> None:
+    """Every payee fits the bank's file before the batch is released.
+
+    A name the file's encoding cannot hold would reach the bank as ``?`` and
+    fail or, worse, be paid to a near match; such a batch is not built.
+    """
+    lines = [
+        PayoutLine(
+            line_no=number,
+            reference=f"P{pk(payment):08d}",
+            payee_name=payment.payee_name,
+            bank_name=payment.bank_name,
+            account_no=payment.account_no,
+            amount=Money(payment.amount_fen),
+            purpose="临时救助金",
+        )
+        for number, payment in enumerate(payments, start=1)
+    ]
+    try:
+        check_lines(template, lines)
+    except BankFileError as exc:
+        by_line = {number: pk(p) for number, p in enumerate(payments, start=1)}
+        raise PayeeTextUnfit(
+            f"{exc}请核实收款人信息或改用其他代发文件模板，批次未生成。",
+            template=template,
+            problems=[
+                {**problem.as_dict(), "payment_id": by_line[problem.line_no]}
+                for problem in exc.problems
+            ],
+        ) from exc
+
+
 async def build_batch(
     session: AsyncSession,
     *,
@@ -422,6 +596,7 @@ async def build_batch(
     # The join above keeps only payments on a form (the district's).
     for form_id in sorted({p.form_id for p in payments if p.form_id is not None}):
         await _require_signatures_hold(session, form_id)
+    _require_fit_for(template, payments)
 
     batch = PayoutBatch(
         district_code=district,
@@ -490,6 +665,47 @@ async def load_batch(
     return batch
 
 
+_RESULT_TITLES_ZH = {"success": "成功", "failed": "失败", None: "待回盘"}
+
+
+async def batch_report(session: AsyncSession, batch: PayoutBatch) -> bytes:
+    """The finance office's XLSX report of one batch; it reconciles to the fen."""
+    rows = await session.execute(
+        select(PayoutBatchLine, Payment)
+        .join(Payment, col(Payment.id) == PayoutBatchLine.payment_id)
+        .where(PayoutBatchLine.batch_id == pk(batch))
+        .order_by(col(PayoutBatchLine.line_no))
+    )
+    lines = [
+        batch_report_adapter.ReportLine(
+            line_no=line.line_no,
+            reference=f"P{pk(payment):08d}",
+            application_id=payment.application_id,
+            payee_name=payment.payee_name,
+            bank_name=payment.bank_name,
+            account_masked=mask_account(payment.account_no),
+            amount=Money(line.amount_fen),
+            result=_RESULT_TITLES_ZH[line.result],
+            reason=line.result_reason
+            or (
+                FAILURE_TITLES_ZH[FailureCode(line.result_code)]
+                if line.result_code
+                else ""
+            ),
+        )
+        for line, payment in rows
+    ]
+    summary = batch_report_adapter.totals(Money(batch.total_fen), lines)
+    return batch_report_adapter.render(
+        batch_id=pk(batch),
+        district=batch.district_code,
+        built_at=batch.created_at.astimezone(CHINA_TZ),
+        status_title=BATCH_STATUS_TITLES_ZH[BatchStatus(batch.status)],
+        lines=lines,
+        summary=summary,
+    )
+
+
 async def batch_lines(session: AsyncSession, batch_id: int) -> list[PayoutBatchLine]:
     rows = await session.scalars(
         select(PayoutBatchLine)
@@ -536,6 +752,7 @@ class ResultLine:
     amount: Money
     success: bool
     reason: str | None
+    code: FailureCode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,8 +806,10 @@ async def record_results(
             )
         elif line.result is not None and line.result != _outcome(result):
             errors.append({"line_no": result.line_no, "error": "与已登记的结果矛盾"})
-        elif not result.success and not result.reason:
-            errors.append({"line_no": result.line_no, "error": "失败的款项须注明原因"})
+        elif not result.success and result.code is None:
+            errors.append(
+                {"line_no": result.line_no, "error": "失败的款项须注明原因代码"}
+            )
         seen.add(result.line_no)
     if errors:
         first = errors[0]
@@ -639,13 +858,16 @@ async def record_results(
             )
         else:
             failed += 1
-            # The line leaves the live set so that the payment, once the
-            # account is corrected, can go into a new batch.
-            # TODO: account correction (which voids and re-collects the
-            # signatures) and re-batching of failed payments.
+            # The failed payment stays as it was signed, as history; the case
+            # still awaits payment and, once the household's account is
+            # corrected, goes on a new form whose three signatures bind the
+            # new account, and from there into a new batch.
             line.live = False
+            line.result_code = payment.failure_code = result.code
             payment.status = PaymentStatus.FAILED.value
-            payment.failure_reason = result.reason
+            payment.failure_reason = result.reason or (
+                FAILURE_TITLES_ZH[result.code] if result.code else None
+            )
         applied += 1
 
     if all(line.result is not None for line in lines.values()):

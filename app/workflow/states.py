@@ -49,6 +49,7 @@ class PaymentStatus(StrEnum):
 class FormStatus(StrEnum):
     OPEN = "open"  # collecting signatures
     SIGNED = "signed"  # all three signatures present
+    VOID = "void"  # every payment taken off before it was signed
 
 
 class BatchStatus(StrEnum):
