@@ -497,3 +497,25 @@ async def test_a_month_is_a_month_in_china(api: Api, clock: OffsetClock) -> None
     assert march["entries"][0]["approved_on"] == "2026-03-31"
     assert [e["application_id"] for e in april["entries"]] == [first_morning]
     assert april["entries"][0]["approved_on"] == "2026-04-01"
+
+
+async def test_a_failed_check_during_publicity_ends_it_and_reopens_the_case(
+    api: Api, clock: OffsetClock
+) -> None:
+    app_id = await _approved(api, household_id=await _household(api, seq=51))
+    base = f"/api/v1/applications/{app_id}"
+    await api.ok("POST", base + "/publicity/start", who="street1")
+    clock.advance(dt.timedelta(days=31))  # April: March can be drawn
+
+    drawn = await _draw(api, seed=7)
+    failed = await _result(
+        api, _check_of(drawn, app_id), "failed", "调查记录与实际不符"
+    )
+    case = await api.ok("GET", base, who="officer1")
+
+    assert failed.status_code == 200, failed.text
+    assert failed.json()["application_status"] == "investigated"
+    assert case["status"] == "investigated"
+    assert case["publicity_ends_at"] is None
+    assert case["approved_amount"] is None
+    assert case["timeline"][-1]["action"] == "application.reopen"
