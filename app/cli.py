@@ -1,4 +1,5 @@
-"""Command line: ``linshi migrate | seed | serve | export-openapi``."""
+"""Command line: ``linshi migrate | seed | serve | dispatch-verification |
+export-openapi``."""
 
 from __future__ import annotations
 
@@ -85,6 +86,69 @@ def serve(
 ) -> None:
     """Serve the API (one worker: the demo clock lives in the process)."""
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+
+
+async def _dispatch(loop: bool, interval: float) -> None:
+    from app.adapters.verification_http import HttpVerificationPlatform
+    from app.main import platform_from_settings
+    from app.workflow.verification_dispatch import (
+        DispatchPolicy,
+        dispatch_verification,
+        run_dispatcher,
+    )
+
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    sessionmaker = make_sessionmaker(engine)
+    platform = platform_from_settings(settings)
+    policy = DispatchPolicy.from_settings(settings)
+    try:
+        if not loop:
+            summary = await dispatch_verification(
+                sessionmaker, platform, SystemClock().now(), policy=policy
+            )
+            typer.echo(f"verification requests {summary}")
+            return
+        stop = asyncio.Event()
+        await run_dispatcher(
+            sessionmaker,
+            platform,
+            SystemClock(),
+            interval=interval,
+            policy=policy,
+            stop=stop,
+        )
+    finally:
+        if isinstance(platform, HttpVerificationPlatform):
+            await platform.aclose()
+        await engine.dispose()
+
+
+@cli.command("dispatch-verification")
+def dispatch_verification_command(
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep running until interrupted.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between runs with --loop.", min=0.5)
+    ] = 5.0,
+) -> None:
+    """Send queued economic-status checks, poll them and store their reports.
+
+    The server does the same every few seconds unless VERIFICATION_DISPATCH is
+    false; this command is for a server run without it (or a cron job).
+    """
+    if not get_settings().verification_base_url:
+        # The in-process stub remembers its checks in the server's memory
+        # only: polled from here, every check the server sent reads as lost.
+        raise typer.BadParameter(
+            "VERIFICATION_BASE_URL is not set: the in-process stub platform "
+            "answers only inside the server, whose dispatcher handles it"
+        )
+    try:
+        asyncio.run(_dispatch(loop, interval))
+    except KeyboardInterrupt:
+        typer.echo("stopped")
 
 
 @cli.command("export-openapi")

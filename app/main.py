@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from app.adapters.verification import StubPlatform, VerificationPlatform
+from app.adapters.verification_http import HttpPlatformConfig, HttpVerificationPlatform
 from app.clock import Clock, OffsetClock, SystemClock
 from app.errors import install_error_handlers
 from app.persistence.db import make_engine, make_sessionmaker
@@ -32,6 +36,9 @@ from app.routers import (
     system,
 )
 from app.settings import Settings, get_settings
+from app.workflow.verification_dispatch import DispatchPolicy, run_dispatcher
+
+log = logging.getLogger(__name__)
 
 API_DESCRIPTION = """\
 临时救助业务服务：受理、调查、审核、审批、公示、发放审批与银行代发。
@@ -41,6 +48,25 @@ Amounts are strings of yuan with two decimals; times are shown at +08:00.
 Errors are `application/problem+json` with a stable `code` and a Chinese
 `detail`.
 """
+
+
+def platform_from_settings(settings: Settings) -> VerificationPlatform:
+    """The HTTP client of the platform at ``VERIFICATION_BASE_URL``, or the
+    in-process stub when none is set (the zero-setup default; production
+    refuses to start without the address, see ``Settings.check_production``).
+    The HTTP client holds a connection pool: whoever builds it closes it."""
+    if not settings.verification_base_url:
+        return StubPlatform()
+    return HttpVerificationPlatform(
+        HttpPlatformConfig(
+            base_url=settings.verification_base_url,
+            token=settings.verification_token,
+            connect_timeout=settings.verification_connect_timeout,
+            read_timeout=settings.verification_read_timeout,
+            attempts=settings.verification_attempts,
+            deadline=settings.verification_deadline,
+        )
+    )
 
 
 def create_app(
@@ -53,14 +79,37 @@ def create_app(
     if clock is None:
         clock = OffsetClock() if settings.movable_clock else SystemClock()
 
+    owned_platform = verification is None
+    platform = verification or platform_from_settings(settings)
+    dispatch_policy = DispatchPolicy.from_settings(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.effective_database_url)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        stop = asyncio.Event()
+        dispatcher: asyncio.Task[None] | None = None
+        if settings.dispatch_in_background:
+            dispatcher = asyncio.create_task(
+                run_dispatcher(
+                    app.state.sessionmaker,
+                    platform,
+                    clock,
+                    interval=settings.verification_dispatch_interval,
+                    policy=dispatch_policy,
+                    stop=stop,
+                ),
+                name="verification-dispatcher",
+            )
         try:
             yield
         finally:
+            stop.set()
+            if dispatcher is not None:
+                await _stop(dispatcher, grace=settings.verification_deadline + 5)
+            if owned_platform and isinstance(platform, HttpVerificationPlatform):
+                await platform.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -71,8 +120,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
-    # TODO: the HTTP client of the real platform when its address is set.
-    app.state.verification = verification or StubPlatform()
+    app.state.verification = platform
+    app.state.dispatch_policy = dispatch_policy
     install_error_handlers(app)
     for module in (
         system,
@@ -96,3 +145,15 @@ def create_app(
     ):
         app.include_router(module.router)
     return app
+
+
+async def _stop(task: asyncio.Task[None], *, grace: float) -> None:
+    """Let a run in progress record what it learnt; cancel it past ``grace``
+    (what it sent is idempotent and is sent again on the next start)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=grace)
+    except TimeoutError:
+        log.warning("verification dispatcher cancelled at shutdown")
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

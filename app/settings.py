@@ -38,11 +38,58 @@ class Settings(BaseSettings):
     jwt_audience: str = Field(default="linshi-jiuzhu-api", alias="JWT_AUDIENCE")
     access_token_minutes: int = Field(default=30, ge=1, le=30)
 
+    # The economic-status verification platform (家庭经济状况核对平台); see
+    # docs/verification.md. Empty: the in-process stub, for the demo and tests;
+    # production refuses to start without it.
+    verification_base_url: str = Field(default="", alias="VERIFICATION_BASE_URL")
+    verification_token: str = Field(default="", alias="VERIFICATION_TOKEN")
+    # One call to the platform: the HTTP client's own patience (seconds).
+    verification_connect_timeout: float = Field(
+        default=3.0, gt=0, alias="VERIFICATION_CONNECT_TIMEOUT"
+    )
+    verification_read_timeout: float = Field(
+        default=10.0, gt=0, alias="VERIFICATION_READ_TIMEOUT"
+    )
+    verification_attempts: int = Field(
+        default=4, ge=1, le=10, alias="VERIFICATION_ATTEMPTS"
+    )
+    verification_deadline: float = Field(
+        default=20.0, gt=0, alias="VERIFICATION_DEADLINE"
+    )
+    # The dispatcher of queued requests: how often it runs in the server, and
+    # how long it keeps trying a platform that does not answer before the
+    # check is marked failed (retries after 30 s, 1 min, 2 min … up to the
+    # maximum delay, ``VERIFICATION_MAX_FAILURES`` times in a row).
+    verification_dispatch: bool | None = Field(
+        default=None,
+        alias="VERIFICATION_DISPATCH",
+        description="Run the dispatcher in the server; unset: yes, except in test.",
+    )
+    verification_dispatch_interval: float = Field(
+        default=5.0, gt=0, alias="VERIFICATION_DISPATCH_INTERVAL"
+    )
+    verification_max_failures: int = Field(
+        default=8, ge=1, le=100, alias="VERIFICATION_MAX_FAILURES"
+    )
+    verification_retry_initial: float = Field(
+        default=30.0, gt=0, alias="VERIFICATION_RETRY_INITIAL"
+    )
+    verification_retry_max: float = Field(
+        default=1800.0, gt=0, alias="VERIFICATION_RETRY_MAX"
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
+
+    @property
+    def dispatch_in_background(self) -> bool:
+        """Tests leave the dispatcher off and call it themselves, step by step."""
+        if self.verification_dispatch is not None:
+            return self.verification_dispatch
+        return self.environment is not Environment.TEST
 
     @property
     def demo_mode(self) -> bool:
@@ -57,6 +104,11 @@ class Settings(BaseSettings):
             )
         if not self.database_url:
             raise UnsafeSettings("DATABASE_URL must name the production database")
+        if not self.verification_base_url:
+            # The in-process stub invents every household's income.
+            raise UnsafeSettings(
+                "VERIFICATION_BASE_URL must name the verification platform"
+            )
 
     @property
     def movable_clock(self) -> bool:

@@ -99,6 +99,31 @@ class Api:
         return result
 
 
+# The smallest file the upload takes for a PDF scan.
+PDF_SCAN = b"%PDF-1.4\n%%EOF\n"
+
+
+async def authorise_check(
+    api: Api,
+    app_id: int,
+    *,
+    signed_by: str = "申请人",
+    signed_on: str = "2026-03-01",
+    who: str = "community1",
+) -> dict[str, Any]:
+    """File the household's signed authorisation letter, which a check needs."""
+    response = await api.call(
+        "POST",
+        f"/api/v1/applications/{app_id}/economic-check/authorisation",
+        who=who,
+        data={"signed_by": signed_by, "signed_on": signed_on},
+        files={"file": ("授权书.pdf", PDF_SCAN, "application/pdf")},
+    )
+    assert response.status_code == 201, response.text
+    detail: dict[str, Any] = response.json()
+    return detail
+
+
 FULL_MATERIALS = [
     "application_form",
     "id_card_copy",

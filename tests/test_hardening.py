@@ -202,6 +202,7 @@ def test_production_refuses_the_demo_secret_and_a_short_one() -> None:
         APP_ENV=Environment.PRODUCTION,
         DATABASE_URL="postgresql+asyncpg://db/prod",
         JWT_SECRET="x" * 40,
+        VERIFICATION_BASE_URL="https://verification.example/",
     ).check_production()
 
 

@@ -8,7 +8,13 @@ import datetime as dt
 from typing import Any
 
 from app.clock import OffsetClock
-from tests.support import FULL_MATERIALS, Api, enable_fast_relief, id_number
+from tests.support import (
+    FULL_MATERIALS,
+    Api,
+    authorise_check,
+    enable_fast_relief,
+    id_number,
+)
 
 
 async def _submitted(
@@ -38,6 +44,8 @@ async def _investigated(api: Api, *, seq: int, **investigation: Any) -> dict[str
     await api.ok(
         "POST", base + "/intake", who="community1", json={"decision": "accept"}
     )
+    if not investigation.get("home_visit_done", True):
+        await authorise_check(api, app_id)  # the check the investigation needs
     body = {"home_visit_done": True, "monthly_income_per_capita": "100.00"}
     result: dict[str, Any] = await api.ok(
         "POST", base + "/investigation", who="community1", json=body | investigation
@@ -122,7 +130,7 @@ async def test_without_a_home_visit_the_opinion_waits_for_the_check(api: Api) ->
     base = f"/api/v1/applications/{app_id}"
 
     assert waiting["status"] == "awaiting_check"
-    assert [c["status"] for c in waiting["economic_checks"]] == ["submitted"]
+    assert [c["status"] for c in waiting["economic_checks"]] == ["pending"]
     early = await api.call(
         "POST",
         base + "/street-opinion",
@@ -155,6 +163,7 @@ async def test_a_failed_check_is_sent_again_and_keeps_its_reason(api: Api) -> No
     await api.ok(
         "POST", base + "/intake", who="community1", json={"decision": "accept"}
     )
+    await authorise_check(api, app_id)
     await api.ok(
         "POST",
         base + "/investigation",
@@ -167,12 +176,15 @@ async def test_a_failed_check_is_sent_again_and_keeps_its_reason(api: Api) -> No
     )
 
     failed = await api.ok("POST", base + "/economic-check/refresh", who="street1")
-    retried = await api.ok("POST", base + "/economic-check/refresh", who="street1")
+    again = await api.call("POST", base + "/economic-check/refresh", who="street1")
+    retried = await api.ok("POST", base + "/economic-check/retry", who="street1")
 
     assert failed["status"] == "awaiting_check"
     assert failed["economic_checks"][-1]["status"] == "failed"
     assert failed["economic_checks"][-1]["reason"] == "数据源暂不可用"
-    assert [c["status"] for c in retried["economic_checks"]] == ["failed", "submitted"]
+    assert again.status_code == 409
+    assert again.json()["code"] == "check_failed"
+    assert [c["status"] for c in retried["economic_checks"]] == ["failed", "pending"]
 
 
 async def test_a_democratic_appraisal_is_recorded_with_its_votes(api: Api) -> None:

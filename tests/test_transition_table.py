@@ -20,6 +20,7 @@ from app.workflow.transitions import EDGES, Action
 from tests.support import (
     FULL_MATERIALS,
     Api,
+    authorise_check,
     enable_fast_relief,
     fund_the_street,
     id_number,
@@ -212,6 +213,7 @@ async def _awaiting_payment(case: Case) -> None:
 
 async def _awaiting_check(case: Case) -> None:
     await _investigated(case)
+    await authorise_check(case.api, case.id)
     await case.do(A.REQUEST_CHECK)
 
 
@@ -340,6 +342,8 @@ async def _edge_setup(case: Case, action: Action, source: S) -> None:
         await case.do(A.CLOSE_PUBLICITY)
         return
     await SETUPS[source](case)
+    if action is A.REQUEST_CHECK:
+        await authorise_check(case.api, case.id)
     if action is A.CLOSE_PUBLICITY:
         case.clock.advance(dt.timedelta(days=7))
 

@@ -89,15 +89,25 @@ class Material(StrEnum):
     ID_CARD_COPY = "id_card_copy"
     HOUSEHOLD_REGISTER_COPY = "household_register_copy"
     HARDSHIP_EVIDENCE = "hardship_evidence"
+    # The household's signed consent to the economic-status check (授权书). Not
+    # an intake material: only a case that is checked needs it, and the check
+    # cannot be requested before it is on file (``workflow.investigation``).
+    AUTHORISATION_LETTER = "authorisation_letter"
 
 
-REQUIRED_MATERIALS: tuple[Material, ...] = tuple(Material)
+REQUIRED_MATERIALS: tuple[Material, ...] = (
+    Material.APPLICATION_FORM,
+    Material.ID_CARD_COPY,
+    Material.HOUSEHOLD_REGISTER_COPY,
+    Material.HARDSHIP_EVIDENCE,
+)
 
 MATERIAL_TITLES_ZH: dict[Material, str] = {
     Material.APPLICATION_FORM: "临时救助申请书",
     Material.ID_CARD_COPY: "身份证复印件",
     Material.HOUSEHOLD_REGISTER_COPY: "户口簿复印件",
     Material.HARDSHIP_EVIDENCE: "困难情况证明材料",
+    Material.AUTHORISATION_LETTER: "家庭经济状况核对授权书",
 }
 
 
@@ -112,6 +122,8 @@ def missing_materials(provided: list[str]) -> list[Material]:
 # the records the service writes itself (investigation, publicity, review,
 # approval) come from the case, not from uploads. The guard of closing a
 # case is to read this checklist (``workflow.attachments.missing_on_file``).
+# The authorisation letter is not listed: a case that was checked has it on
+# file already, since no check is requested without it.
 REQUIRED_FILE_MATERIALS: dict[AssistanceType, tuple[Material, ...]] = {
     AssistanceType.EMERGENCY: (
         Material.APPLICATION_FORM,

@@ -665,3 +665,94 @@ class Repayment(SQLModel, table=True):
     receipt_no: str = Field(max_length=64)
     recorded_by: str = Field(max_length=64)
     recorded_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+# --- The economic-status check: authorisation, outbox, report (R3.3) ------
+
+
+class CheckAuthorisation(SQLModel, table=True):
+    """The household's signed consent to the economic-status check (授权书).
+
+    No check is requested without one; the scan is an attachment of the case
+    file (material ``authorisation_letter``). The latest row is the one in
+    force: a letter signed again is a new row, the old one stays on record.
+    """
+
+    __tablename__ = "check_authorisations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    signed_by: str = Field(max_length=64)  # the signer's name, as on the letter
+    signed_on: dt.date
+    attachment_id: int = Field(foreign_key="attachments.id")
+    recorded_by: str = Field(max_length=64)
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class VerificationRequest(SQLModel, table=True):
+    """The outbox of requests to the verification platform, one per check.
+
+    Written in the case's transaction when a check is requested; the
+    dispatcher (``workflow.verification_dispatch``) sends it, polls it and
+    stores the report. ``request_id`` is sent with every attempt, so however
+    often a request is sent the platform opens one check.
+    """
+
+    __tablename__ = "verification_requests"
+    __table_args__ = (
+        Index("ix_verification_requests_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    economic_check_id: int = Field(foreign_key="economic_checks.id", unique=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    request_id: str = Field(max_length=64, unique=True)
+    # pending (not yet at the platform) / submitted / processing / completed /
+    # failed; the last two are final.
+    state: str = Field(max_length=16)
+    # The household members sent, fixed when the check was requested, so that
+    # every attempt sends the same members under the same request id.
+    member_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    authorisation_id: int = Field(foreign_key="check_authorisations.id")
+    # The requester's role: the dispatcher records the result under it.
+    requested_role: str = Field(max_length=32)
+    attempts: int = Field(default=0)  # times the request was sent
+    failures: int = Field(default=0)  # calls in a row the platform did not answer
+    last_error: str = Field(default="", max_length=255)  # Chinese, for the clerk
+    next_attempt_at: dt.datetime = Field(sa_type=UTCDateTime)
+    platform_check_id: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime)
+    submitted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The dispatcher and a clerk's refresh may handle the same row at once;
+    # each write is a compare-and-set on this number.
+    version: int = Field(default=1)
+
+
+class CheckMemberReport(SQLModel, table=True):
+    """One member's findings in a completed check: monthly income by kind,
+    assets, registered businesses. The member is named by ``member_id``; the
+    ID number stays in ``household_members`` alone."""
+
+    __tablename__ = "check_member_reports"
+    __table_args__ = (
+        UniqueConstraint(
+            "economic_check_id", "position", name="uq_check_member_report_position"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    economic_check_id: int = Field(foreign_key="economic_checks.id", index=True)
+    position: int  # order in the platform's report
+    member_id: int = Field(foreign_key="household_members.id")
+    # Net business and property income may be negative.
+    wages_fen: int = Field(sa_type=BigInteger)
+    business_fen: int = Field(sa_type=BigInteger)
+    property_income_fen: int = Field(sa_type=BigInteger)
+    transfers_fen: int = Field(sa_type=BigInteger)
+    deposits_fen: int = Field(sa_type=BigInteger)
+    securities_fen: int = Field(sa_type=BigInteger)
+    real_estate: int
+    vehicles: int
+    businesses: list[str] = Field(default_factory=list, sa_type=JSON)

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -42,7 +48,6 @@ from app.persistence.tables import (
     Appraisal,
     AuditEntry,
     Decision,
-    EconomicCheck,
     Investigation,
     Objection,
     Payment,
@@ -51,8 +56,10 @@ from app.persistence.tables import (
 from app.routers.pagination import Page, decode_cursor
 from app.workflow import applications as flow
 from app.workflow.documents import RefusalNotice, build_refusal_notice
+from app.workflow.investigation import CheckView, MemberFinding, check_views
 from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
 from app.workflow.transitions import ACTION_TITLES_ZH, Action, allowed_actions
+from app.workflow.verification_dispatch import current_authorisation
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 
@@ -215,15 +222,118 @@ class ApplicationPublic(OutputModel):
     version: int
 
 
+def _signed_money(value: Any) -> Money:
+    if not isinstance(value, Money):
+        raise TypeError("an amount of the check report is a Money")
+    return value
+
+
+# Net business and property income may be negative: output only.
+SignedMoneyStr = Annotated[
+    Money,
+    PlainValidator(_signed_money),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$",
+            "description": "Yuan with two decimals, as a string; may be negative.",
+            "examples": ["-120.00"],
+        }
+    ),
+]
+
+CHECK_STATUS_TITLES_ZH = {
+    "pending": "待发送",
+    "submitted": "已提交核对平台",
+    "processing": "核对中",
+    "completed": "核对完成",
+    "failed": "核对失败",
+}
+
+
+class CheckIncomePublic(OutputModel):
+    """Monthly income by the four kinds of the statistics."""
+
+    wages: SignedMoneyStr  # 工资性收入
+    business: SignedMoneyStr  # 经营净收入
+    property_income: SignedMoneyStr  # 财产净收入
+    transfers: SignedMoneyStr  # 转移净收入
+    total: SignedMoneyStr
+
+
+class CheckMemberPublic(OutputModel):
+    member_id: int
+    name: str
+    relation: str
+    monthly_income: CheckIncomePublic
+    deposits: MoneyStr
+    securities: MoneyStr
+    real_estate: int = Field(description="Registered dwellings.")
+    vehicles: int = Field(description="Registered motor vehicles.")
+    businesses: list[str] = Field(description="Businesses registered to the member.")
+
+
+class CheckHouseholdPublic(OutputModel):
+    """The report summed over the household, beside the street's own finding."""
+
+    size: int
+    monthly_income_total: SignedMoneyStr
+    monthly_income_per_capita: SignedMoneyStr
+    street_monthly_income_per_capita: MoneyStr | None = Field(
+        description="The investigation's per-capita income, for comparison."
+    )
+    deposits: MoneyStr
+    securities: MoneyStr
+    real_estate: int
+    vehicles: int
+    businesses: list[str]
+
+
+class CheckDeliveryPublic(OutputModel):
+    """Where the request to the platform stands (the outbox row)."""
+
+    state: str
+    attempts: int = Field(description="Times the request was sent.")
+    failures: int = Field(description="Calls in a row the platform did not answer.")
+    last_error: str
+    next_attempt_at: LocalDateTime | None = Field(
+        description="When the dispatcher tries next; null once finished."
+    )
+    submitted_at: LocalDateTime | None
+    finished_at: LocalDateTime | None
+
+
 class CheckPublic(OutputModel):
     id: int
-    status: str
-    reason: str
+    request_id: str
+    status: str = Field(
+        description="pending, submitted, processing, completed or failed."
+    )
+    status_title: str
+    reason: str = Field(
+        description="Why the check failed, or why it waits (the platform does "
+        "not answer); empty otherwise."
+    )
     monthly_income_per_capita: MoneyStr | None
     assets: dict[str, Any]
     requested_by: str
     requested_at: LocalDateTime
     completed_at: LocalDateTime | None
+    delivery: CheckDeliveryPublic | None
+    household: CheckHouseholdPublic | None
+    members: list[CheckMemberPublic]
+
+
+class CheckAuthorisationPublic(OutputModel):
+    """The household's signed authorisation letter in force (授权书)."""
+
+    id: int
+    signed_by: str
+    signed_on: dt.date
+    attachment_id: int
+    recorded_by: str
+    recorded_at: LocalDateTime
 
 
 class AppraisalPublic(OutputModel):
@@ -255,6 +365,7 @@ class ApplicationDetail(ApplicationPublic):
     allowed_actions: list[ActionRef]
     investigation: InvestigationPublic | None
     economic_checks: list[CheckPublic]
+    check_authorisation: CheckAuthorisationPublic | None
     appraisals: list[AppraisalPublic]
     objections: list[ObjectionPublic]
     decisions: list[DecisionPublic]
@@ -323,6 +434,77 @@ def application_public(application: Application) -> ApplicationPublic:
     )
 
 
+def _member_public(finding: MemberFinding) -> CheckMemberPublic:
+    r = finding.report
+    income = [r.wages_fen, r.business_fen, r.property_income_fen, r.transfers_fen]
+    return CheckMemberPublic(
+        member_id=r.member_id,
+        name=finding.member.name,
+        relation=finding.member.relation,
+        monthly_income=CheckIncomePublic(
+            wages=Money(r.wages_fen),
+            business=Money(r.business_fen),
+            property_income=Money(r.property_income_fen),
+            transfers=Money(r.transfers_fen),
+            total=Money(sum(income)),
+        ),
+        deposits=Money(r.deposits_fen),
+        securities=Money(r.securities_fen),
+        real_estate=r.real_estate,
+        vehicles=r.vehicles,
+        businesses=r.businesses,
+    )
+
+
+def check_public(view: CheckView, investigation: Investigation | None) -> CheckPublic:
+    """A check with its delivery and, once completed, its report."""
+    c, request = view.check, view.request
+    members = [_member_public(f) for f in view.members]
+    household = None
+    if members and c.monthly_income_fen is not None:
+        total = sum((m.monthly_income.total for m in members), Money(0))
+        household = CheckHouseholdPublic(
+            size=len(members),
+            monthly_income_total=total,
+            monthly_income_per_capita=Money(c.monthly_income_fen),
+            street_monthly_income_per_capita=None
+            if investigation is None
+            else Money(investigation.monthly_income_fen),
+            deposits=sum((m.deposits for m in members), Money(0)),
+            securities=sum((m.securities for m in members), Money(0)),
+            real_estate=sum(m.real_estate for m in members),
+            vehicles=sum(m.vehicles for m in members),
+            businesses=[b for m in members for b in m.businesses],
+        )
+    delivery = None
+    if request is not None:
+        live = request.state not in ("completed", "failed")
+        delivery = CheckDeliveryPublic(
+            state=request.state,
+            attempts=request.attempts,
+            failures=request.failures,
+            last_error=request.last_error,
+            next_attempt_at=request.next_attempt_at if live else None,
+            submitted_at=request.submitted_at,
+            finished_at=request.finished_at,
+        )
+    return CheckPublic(
+        id=pk(c),
+        request_id=c.request_id,
+        status=c.status,
+        status_title=CHECK_STATUS_TITLES_ZH.get(c.status, c.status),
+        reason=c.reason,
+        monthly_income_per_capita=_money(c.monthly_income_fen),
+        assets=c.assets,
+        requested_by=c.requested_by,
+        requested_at=c.requested_at,
+        completed_at=c.completed_at,
+        delivery=delivery,
+        household=household,
+        members=members,
+    )
+
+
 async def application_detail(
     session: AsyncSession,
     application: Application,
@@ -350,11 +532,8 @@ async def application_detail(
         .where(AuditEntry.entity_type == "application", AuditEntry.entity_id == app_id)
         .order_by(col(AuditEntry.id))
     )
-    checks = await session.scalars(
-        select(EconomicCheck)
-        .where(EconomicCheck.application_id == app_id)
-        .order_by(col(EconomicCheck.id))
-    )
+    checks = await check_views(session, app_id)
+    authorisation = await current_authorisation(session, app_id)
     appraisals = await session.scalars(
         select(Appraisal)
         .where(Appraisal.application_id == app_id)
@@ -371,19 +550,10 @@ async def application_detail(
         allowed_actions=[
             ActionRef(action=a, title=ACTION_TITLES_ZH[a]) for a in actions
         ],
-        economic_checks=[
-            CheckPublic(
-                id=pk(c),
-                status=c.status,
-                reason=c.reason,
-                monthly_income_per_capita=_money(c.monthly_income_fen),
-                assets=c.assets,
-                requested_by=c.requested_by,
-                requested_at=c.requested_at,
-                completed_at=c.completed_at,
-            )
-            for c in checks
-        ],
+        economic_checks=[check_public(c, investigation) for c in checks],
+        check_authorisation=None
+        if authorisation is None
+        else CheckAuthorisationPublic.model_validate(authorisation),
         appraisals=[AppraisalPublic.model_validate(a) for a in appraisals],
         objections=[objection_public(o) for o in objections],
         investigation=None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.adapters.verification import (
     CheckMember,
@@ -32,7 +30,7 @@ from app.adapters.verification import (
 from app.adapters.verification_http import HttpPlatformConfig, HttpVerificationPlatform
 from app.domain.idnumber import compose_id_number
 from app.domain.money import Money
-from app.stubs.verification_platform import create_stub_app
+from tests.adapters.stub_server import StubControl, free_port, running_stub
 
 NAMES = ("王建国", "李秀英", "王小明", "王小红")
 RELATIONS = ("本人", "配偶", "子女", "子女")
@@ -76,54 +74,16 @@ def new_request_id() -> str:
 
 @pytest.fixture(scope="module")
 def stub_url() -> Iterator[str]:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_stub_app(), lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listener]}, daemon=True
-    )
-    thread.start()
-    give_up = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > give_up or not thread.is_alive():
-            raise RuntimeError("the stub platform did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
-
-
-class StubControl:
-    """The stub's test endpoints: counters and injected outages."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
-
-    async def stats(self) -> dict[str, int]:
-        response = await self._client.get("/_stub/stats")
-        response.raise_for_status()
-        counters: dict[str, int] = response.json()
-        return counters
-
-    async def unavailable_next(self, count: int) -> None:
-        response = await self._client.post(
-            "/_stub/faults", json={"unavailable_next": count}
-        )
-        response.raise_for_status()
+    with running_stub() as url:
+        yield url
 
 
 @pytest.fixture
 async def stub(stub_url: str) -> AsyncIterator[StubControl]:
     async with httpx.AsyncClient(base_url=stub_url) as client:
-        (await client.post("/_stub/reset")).raise_for_status()
-        yield StubControl(client)
+        control = StubControl(client)
+        await control.reset()
+        yield control
 
 
 @pytest.fixture
@@ -372,15 +332,8 @@ async def test_the_older_id_numbers_form_still_opens_a_check(
 # -- the platform out of reach ------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 async def test_an_unreachable_platform_is_platform_unavailable() -> None:
-    config = fast_config(f"http://127.0.0.1:{_free_port()}", attempts=3)
+    config = fast_config(f"http://127.0.0.1:{free_port()}", attempts=3)
 
     async with HttpVerificationPlatform(config) as client:
         with pytest.raises(PlatformUnavailable, match="无法连接"):
