@@ -291,3 +291,110 @@ async def _accepted_for(api: Api, household_id: int, reason: str) -> int:
         json={"decision": "accept"},
     )
     return app_id
+
+
+async def test_an_advance_may_take_the_whole_balance(api: Api) -> None:
+    await api.ok(
+        "POST",
+        "/api/v1/reserve-funds",
+        who="officer1",
+        status=201,
+        json={"street_code": STREET, "year": 2026, "last_year_spending": "15000.00"},
+    )
+    await api.ok(
+        "POST",
+        f"/api/v1/reserve-funds/{STREET}/replenishments",
+        who="officer1",
+        status=201,
+        json={"amount": "1500.00", "note": "年初拨付"},
+    )
+    first = await _accepted(api, seq=711)
+    second = await _accepted(api, seq=712)
+
+    advanced = await api.ok(
+        "POST",
+        f"/api/v1/applications/{first}/advance",
+        who="streetlead1",
+        json={"amount": "1500.00"},
+    )
+    fund = await api.ok("GET", f"/api/v1/reserve-funds/{STREET}", who="officer1")
+    other = await api.ok("GET", f"/api/v1/applications/{second}", who="streetlead1")
+
+    assert advanced["advance"] == "1500.00"
+    assert fund["balance"] == "0.00"
+    assert "pay_advance" not in [a["action"] for a in other["allowed_actions"]]
+
+
+async def test_the_street_leader_settles_an_advance_above_the_street_approval(
+    api: Api, clock: OffsetClock
+) -> None:
+    await fund_the_street(api)
+    app_id = await _accepted(api, seq=713)
+    await api.ok(
+        "POST",
+        f"/api/v1/applications/{app_id}/advance",
+        who="streetlead1",
+        json={"amount": "900.00"},
+    )
+    await _through_publicity(api, clock, app_id, "500.00")
+    offered = await api.ok("GET", f"/api/v1/applications/{app_id}", who="streetlead1")
+
+    settled = await api.ok(
+        "POST", f"/api/v1/applications/{app_id}/advance/settlement", who="streetlead1"
+    )
+    recoveries = await api.ok(
+        "GET", f"/api/v1/applications/{app_id}/recoveries", who="officer1"
+    )
+
+    assert [a["action"] for a in offered["allowed_actions"]] == ["settle_advance"]
+    assert settled["status"] == "paid"
+    assert [(r["reason"], r["amount"]) for r in recoveries] == [
+        ("advance_excess", "400.00")
+    ]
+    # Everything paid out beyond the grant is claimed: a recovery for fraud
+    # may still take the 500.00 granted, and nothing more.
+    offered_now = await api.ok("GET", f"/api/v1/applications/{app_id}", who="officer1")
+    assert "record_recovery" in [a["action"] for a in offered_now["allowed_actions"]]
+
+
+async def test_no_recovery_is_offered_once_everything_paid_is_claimed(
+    api: Api,
+) -> None:
+    await fund_the_street(api)
+    app_id = await _accepted(api, seq=714)
+    base = f"/api/v1/applications/{app_id}"
+    await api.ok(
+        "POST", base + "/advance", who="streetlead1", json={"amount": "200.00"}
+    )
+    await api.ok(
+        "POST",
+        base + "/investigation",
+        who="community1",
+        json={"home_visit_done": True, "monthly_income_per_capita": "0.00"},
+    )
+    await api.ok(
+        "POST",
+        base + "/street-opinion",
+        who="street1",
+        json={"decision": "refused", "opinion": "家庭收入超过标准"},
+    )
+
+    detail = await api.ok("GET", base, who="officer1")
+    by_hand = await api.call(
+        "POST",
+        base + "/recoveries",
+        who="officer1",
+        json={"amount": "1.00", "reason": "fraud", "note": "骗取"},
+    )
+    excess = await api.call(
+        "POST",
+        base + "/recoveries",
+        who="officer1",
+        json={"amount": "1.00", "reason": "advance_excess", "note": "手工"},
+    )
+
+    assert detail["status"] == "refused"
+    assert [a["action"] for a in detail["allowed_actions"]] == []
+    assert by_hand.status_code == 409
+    assert "已全部登记追回" in by_hand.json()["detail"]
+    assert excess.status_code == 422  # opened by the service itself only

@@ -419,7 +419,7 @@ async def test_an_advance_above_the_grant_can_be_recovered_in_full(
         f"/api/v1/applications/{app_id}/recoveries",
         who="officer1",
         status=201,
-        json={"amount": "700.00", "reason": "advance_excess", "note": "差额追回"},
+        json={"amount": "700.00", "reason": "fraud", "note": "骗取"},
     )
     beyond = await api.call(
         "POST",

@@ -307,6 +307,7 @@ async def test_a_payee_the_file_encoding_cannot_hold_stops_the_batch(
     batches = await api.ok("GET", BATCHES, who="officer1")
     built = await _batch(api, "pipe_txt")
     file = await api.call("GET", f"{BATCHES}/{built['id']}/file", who="bank-demo")
+    officer = await api.call("GET", f"{BATCHES}/{built['id']}/file", who="officer1")
 
     assert {"generic_csv", "pipe_txt", "gbk_txt", "generic_xlsx"} <= {
         t["name"] for t in templates
@@ -317,6 +318,7 @@ async def test_a_payee_the_file_encoding_cannot_hold_stops_the_batch(
     assert problem["problems"][0]["line_no"] == 1
     assert "𠮷" in problem["detail"]
     assert batches == []  # nothing was built
+    assert officer.status_code == 403  # full account numbers: the bank only
     content = file.content.decode("gb18030")
     assert "张𠮷" in content
     assert "0062170000010200" in content

@@ -536,6 +536,14 @@ async def test_goods_in_kind_count_against_the_cap_at_their_value(
     )
     assert on_form.status_code == 409
     assert on_form.json()["code"] == "not_cash"
+    before_approval = await api.call(
+        "POST",
+        base + "/delivery",
+        who="street1",
+        json={"received_by": "秦一", "delivered_on": "2026-03-01"},
+    )
+    assert before_approval.status_code == 422
+    assert "不能早于审批日期 2026-03-02" in before_approval.json()["detail"]
     delivered = await api.ok(
         "POST",
         base + "/delivery",
@@ -645,3 +653,84 @@ async def test_an_objection_and_the_close_of_publicity_at_once_never_both_win(
     open_objections = [o for o in final["objections"] if o["status"] == "open"]
     assert final["status"] == "awaiting_payment" or open_objections
     assert not (final["status"] == "awaiting_payment" and open_objections)
+
+
+async def test_an_upheld_objection_ends_the_others_and_a_dismissal_changes_the_etag(
+    api: Api, clock: OffsetClock
+) -> None:
+    app_id = await _in_publicity(api, seq=208)
+    base = f"/api/v1/applications/{app_id}"
+    first = await api.ok(
+        "POST",
+        base + "/objections",
+        who="community1",
+        status=201,
+        json={"content": "隐瞒收入"},
+    )
+    second = await api.ok(
+        "POST",
+        base + "/objections",
+        who="community1",
+        status=201,
+        json={"content": "隐瞒车辆"},
+    )
+    ids = [o["id"] for o in second["objections"]]
+    assert [o["id"] for o in first["objections"]] == ids[:1]
+
+    upheld = await api.ok(
+        "POST",
+        f"/api/v1/objections/{ids[0]}/decision",
+        who="officer1",
+        json={"decision": "uphold", "note": "经核实，异议成立"},
+    )
+    late = await api.call(
+        "POST",
+        f"/api/v1/objections/{ids[1]}/decision",
+        who="officer1",
+        json={"decision": "dismiss", "note": "迟到的处理"},
+    )
+
+    assert upheld["status"] == "accepted"
+    assert [o["status"] for o in upheld["objections"]] == ["upheld", "superseded"]
+    assert late.status_code == 409
+    assert late.json()["code"] == "objection_decided"
+
+    # The case is investigated and approved again; its new publicity closes.
+    await api.ok(
+        "POST",
+        base + "/investigation",
+        who="community1",
+        json={"home_visit_done": True, "monthly_income_per_capita": "100.00"},
+    )
+    await api.ok(
+        "POST",
+        base + "/street-opinion",
+        who="street1",
+        json={"decision": "eligible", "proposed_amount": "2500.00"},
+    )
+    await api.ok(
+        "POST",
+        base + "/district-decision",
+        who="officer1",
+        json={"decision": "approve"},
+    )
+    await api.ok("POST", base + "/publicity/start", who="street1")
+    third = await api.ok(
+        "POST",
+        base + "/objections",
+        who="community1",
+        status=201,
+        json={"content": "再次异议"},
+    )
+    before = third["version"]
+    dismissed = await api.ok(
+        "POST",
+        f"/api/v1/objections/{third['objections'][-1]['id']}/decision",
+        who="officer1",
+        json={"decision": "dismiss", "note": "经核实，异议不成立"},
+    )
+    clock.advance(dt.timedelta(days=7))
+    closed = await api.ok("POST", base + "/publicity/close", who="street1")
+
+    assert dismissed["version"] == before + 1
+    assert closed["status"] == "awaiting_payment"

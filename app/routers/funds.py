@@ -180,7 +180,9 @@ async def replenish(
 
 class RecoveryCreate(InputModel):
     amount: MoneyStr
-    reason: RecoveryReason
+    # An advance above the approved amount is recovered by the service itself
+    # when the case is settled or ends without a grant, never by hand.
+    reason: Literal[RecoveryReason.FRAUD, RecoveryReason.SPOT_CHECK]
     note: str = Field(
         min_length=1, max_length=2000, description="The facts and the grounds."
     )

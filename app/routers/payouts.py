@@ -186,7 +186,7 @@ async def get_batch(
 
 @router.get(
     "/{batch_id}/file",
-    summary="Download the batch's bank file",
+    summary="Download the batch's bank file (the bank only)",
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {}}, "description": "The bank file."},
@@ -194,8 +194,10 @@ async def get_batch(
     },
 )
 async def download_file(
-    batch_id: PathId, principal: _Reader, session: SessionDep
+    batch_id: PathId, principal: _Bank, session: SessionDep
 ) -> Response:
+    """Only the bank: the file carries full account numbers, which nothing
+    else the service answers does."""
     batch = await flow.load_batch(session, principal, batch_id)
     template = TEMPLATES[batch.template]
     content = await flow.batch_file(session, batch)

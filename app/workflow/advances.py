@@ -35,7 +35,7 @@ async def pay_advance(
     note: str,
 ) -> None:
     """The advance stays within the caps as they stand today (R2.2, R2.3)."""
-    await edge_for(session, application, Action.PAY_ADVANCE, actor.role, now)
+    edge = await edge_for(session, application, Action.PAY_ADVANCE, actor.role, now)
     household = await lock_household(session, actor, application.household_id)
     evaluation = await evaluate_case(
         session, CaseDraft.of(application), household, amount=amount, on=local_date(now)
@@ -71,6 +71,7 @@ async def pay_advance(
         actor=actor,
         now=now,
         details={"advance": str(amount)},
+        checked=edge,
         advance_fen=amount.fen,
         advance_paid_at=now,
     )
@@ -106,6 +107,7 @@ async def settle(
             reason=recoveries.RecoveryReason.ADVANCE_EXCESS,
             note=f"先行救助 {advance.grouped()} 元高于核定金额"
             f" {granted.grouped()} 元，差额追回。",
+            as_effect=True,
         )
 
 
@@ -128,4 +130,5 @@ async def recover_unearned(
         reason=recoveries.RecoveryReason.ADVANCE_EXCESS,
         note=f"先行救助 {Money(application.advance_fen).grouped()} 元，"
         "案件最终未予救助，全额追回。",
+        as_effect=True,
     )

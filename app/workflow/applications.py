@@ -54,7 +54,7 @@ from app.workflow.eligibility import CaseDraft, evaluate_case, refusal
 from app.workflow.households import load_household, lock_household, members_of
 from app.workflow.policy_inputs import parameter_book
 from app.workflow.states import ApplicationStatus
-from app.workflow.transitions import CREATE_ROLES, Action, edge_for
+from app.workflow.transitions import CREATE_ROLES, Action, Edge, edge_for
 from app.workflow.versioning import compare_and_set
 
 
@@ -106,14 +106,24 @@ async def transition(
     actor: Principal,
     now: dt.datetime,
     details: dict[str, Any] | None = None,
+    checked: Edge | None = None,
     **changes: Any,
 ) -> None:
     """Take one edge of the table as a compare-and-set on the row version.
 
     Two clerks acting on the same version cannot both win: the second
-    update matches no row and is refused as a concurrent change.
+    update matches no row and is refused as a concurrent change. ``checked``
+    is the edge the caller resolved before its effects (a draw on the
+    reserve fund changes what a guard reads); the compare-and-set still
+    refuses a case changed in between.
     """
-    edge = await edge_for(session, application, action, actor.role, now)
+    edge = (
+        checked
+        if checked is not None
+        and checked.action is action
+        and checked.source.value == application.status
+        else await edge_for(session, application, action, actor.role, now)
+    )
     source = application.status
     await compare_and_set(
         session, application, **changes, status=edge.target.value, updated_at=now

@@ -73,6 +73,11 @@ async def record_delivery(
     """The goods were handed over: the in-kind case is complete, like a paid one."""
     if delivered_on > local_date(now):
         raise InvalidInput("发放日期不能晚于今天。", field="delivered_on")
+    if application.decided_on is not None and delivered_on < application.decided_on:
+        raise InvalidInput(
+            f"发放日期不能早于审批日期 {application.decided_on.isoformat()}。",
+            field="delivered_on",
+        )
     await transition(
         session,
         application,

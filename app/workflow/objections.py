@@ -154,6 +154,10 @@ async def decide(
                 session, application, accepted_on=local_date(now)
             ),
         )
+    else:
+        # A decision changes what the case's screen shows: a clerk acting on
+        # a copy read before it is asked to refresh (If-Match, 412).
+        await compare_and_set(session, application, updated_at=now)
     await compare_and_set(
         session,
         objection,
@@ -162,6 +166,23 @@ async def decide(
         decided_by=actor.subject,
         decided_at=now,
     )
+    if uphold:
+        # The approval they objected to is gone; the other objections go with
+        # it, so that they cannot hold the next publicity of the new decision.
+        await session.execute(
+            update(Objection)
+            .where(
+                col(Objection.application_id) == pk(application),
+                col(Objection.status) == "open",
+            )
+            .values(
+                status="superseded",
+                decision_note="异议所针对的审批已撤销，一并了结。",
+                decided_by=actor.subject,
+                decided_at=now,
+                version=Objection.version + 1,
+            )
+        )
     await audit.record(
         session,
         actor=actor,

@@ -144,8 +144,13 @@ async def open_recovery(
     amount: Money,
     reason: RecoveryReason,
     note: str,
+    as_effect: bool = False,
 ) -> Recovery:
     """Open a recovery of ``amount`` on a paid or closed case.
+
+    ``as_effect``: the recovery follows from an action the caller was just
+    allowed to take (a settlement, a refusal after an advance), so the
+    recovery edge's roles are not asked again.
 
     The edge decides first, so a case not paid is refused with 409
     ``invalid_transition`` and a role outside the edge with 403. The sum of
@@ -153,7 +158,14 @@ async def open_recovery(
     once) may not exceed what it paid out (the approved amount, or a larger
     advance): 409 ``recovery_above_grant``.
     """
-    await edge_for(session, application, Action.RECORD_RECOVERY, actor.role, now)
+    edge = await edge_for(
+        session,
+        application,
+        Action.RECORD_RECOVERY,
+        actor.role,
+        now,
+        role_checked=not as_effect,
+    )
     if amount.fen <= 0:
         raise InvalidInput("追回金额须大于 0。", field="amount")
     if not note.strip():
@@ -199,6 +211,7 @@ async def open_recovery(
             "amount": str(amount),
             "reason": reason.value,
         },
+        checked=edge,
     )
     return recovery
 

@@ -31,6 +31,7 @@ from app.persistence.tables import (
     Application,
     Decision,
     Objection,
+    Recovery,
     ReserveFund,
     SpotCheck,
 )
@@ -222,6 +223,8 @@ async def _street_pays(
         return "实物救助按实物登记发放。"
     if not await paid_by_street(session, application):
         return "本案由区民政局审批，经发放审批单由代发银行发放。"
+    if (application.advance_fen or 0) >= (application.approved_fen or 0):
+        return "先行救助已足额支付核定金额，请办理结算，无需再发放。"
     return None
 
 
@@ -286,10 +289,25 @@ async def _fast_relief_open(
     return None
 
 
-async def _advance_paid(
+async def _room_to_recover(
     session: AsyncSession, application: Application, now: dt.datetime
 ) -> str | None:
-    return None if application.advance_fen else "本案没有已支付的款项，无需追回。"
+    """Something paid out on the case is not yet claimed back (R5.2).
+
+    What went out is the approved amount, or the advance where it was
+    larger; every recovery opened counts, written-off ones included.
+    """
+    granted = max(application.approved_fen or 0, application.advance_fen or 0)
+    if not granted:
+        return "本案没有已支付的款项，无需追回。"
+    claimed = await session.scalar(
+        select(func.coalesce(func.sum(Recovery.amount_fen), 0)).where(
+            col(Recovery.application_id) == application.id
+        )
+    )
+    if int(claimed or 0) >= granted:
+        return "本案已支付的款项已全部登记追回。"
+    return None
 
 
 async def _advance_allowed(
@@ -473,7 +491,9 @@ EDGES: tuple[Edge, ...] = (
     # R5.2: money paid wrongly (fraud, a failed spot check) is recovered; the
     # case keeps its status and gains a recovery record.
     *(
-        Edge(Action.RECORD_RECOVERY, source, source, _RECOVERERS)
+        Edge(
+            Action.RECORD_RECOVERY, source, source, _RECOVERERS, guard=_room_to_recover
+        )
         for source in (S.PAID, S.CLOSED)
     ),
     # An advance paid on a case that then ends without a grant is owed back;
@@ -484,7 +504,7 @@ EDGES: tuple[Edge, ...] = (
             source,
             source,
             _RECOVERERS | _STREET_REVIEW,
-            guard=_advance_paid,
+            guard=_room_to_recover,
         )
         for source in (S.REFUSED, S.REFERRED)
     ),
@@ -523,11 +543,15 @@ async def edge_for(
     now: dt.datetime,
     *,
     guarded: bool = True,
+    role_checked: bool = True,
 ) -> Edge:
     """The edge to take, or the refusal a clerk can understand.
 
     ``guarded=False`` checks status and role only, for a caller that answers
     the guard's condition with a more specific error of its own.
+    ``role_checked=False`` is for an edge taken as the effect of an action
+    the caller was allowed to take (a settlement opening the recovery of an
+    excess advance), never for a request of its own.
     """
     status = ApplicationStatus(application.status)
     edge = _BY_KEY.get((status, action))
@@ -537,7 +561,7 @@ async def edge_for(
             f"申请当前状态为「{STATUS_TITLES_ZH[status]}」，"
             f"不能执行「{ACTION_TITLES_ZH[action]}」。"
         )
-    elif role not in edge.roles:
+    elif role_checked and role not in edge.roles:
         raise PermissionDenied(
             f"您的角色无权执行「{ACTION_TITLES_ZH[action]}」。",
             current_status=status.value,
