@@ -1,5 +1,5 @@
 """Command line: ``linshi migrate | seed | serve | dispatch-verification |
-export-openapi``."""
+rotate-pii-key | export-openapi | export-access``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import typer
 import uvicorn
 
 from app.clock import SystemClock
+from app.persistence import crypto
 from app.persistence.db import make_engine, make_sessionmaker
 from app.persistence.migrate import upgrade_head
 from app.seed import (
@@ -21,15 +22,37 @@ from app.seed import (
     seed_demo_users,
     seed_reference,
 )
-from app.settings import DEFAULT_SQLITE_PATH, PROJECT_ROOT, get_settings
+from app.settings import (
+    DEFAULT_SQLITE_PATH,
+    PROJECT_ROOT,
+    Settings,
+    UnsafeSettings,
+    get_settings,
+)
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+def _settings_with_keys() -> Settings:
+    """The settings, with this process's personal-data key ring configured.
+
+    Every command that reads or writes the database runs this first: the
+    migrations encrypt stored values, and production keys must be real ones
+    before anything is written under them.
+    """
+    settings = get_settings()
+    try:
+        settings.check_pii_keys()
+    except UnsafeSettings as exc:
+        raise typer.BadParameter(str(exc)) from None
+    crypto.configure(crypto.KeyRing.from_settings(settings))
+    return settings
 
 
 @cli.command()
 def migrate() -> None:
     """Apply every migration (alembic upgrade head)."""
-    settings = get_settings()
+    settings = _settings_with_keys()
     if not settings.database_url:
         DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     upgrade_head(settings.effective_database_url)
@@ -37,7 +60,7 @@ def migrate() -> None:
 
 
 async def _seed(demo: bool) -> tuple[bool, bool]:
-    settings = get_settings()
+    settings = _settings_with_keys()
     engine = make_engine(settings.effective_database_url)
     sessionmaker = make_sessionmaker(engine)
     now = SystemClock().now()
@@ -79,6 +102,19 @@ def demo_accounts() -> None:
         )
 
 
+@cli.command("export-access")
+def export_access(
+    path: Annotated[Path, typer.Option(help="Where to write the page.")] = PROJECT_ROOT
+    / "docs"
+    / "access.md",
+) -> None:
+    """Write docs/access.md: who may call each route, from app/auth/access.py."""
+    from app.auth.access import render_markdown
+
+    path.write_text(render_markdown() + "\n", encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
 @cli.command()
 def serve(
     host: str = "127.0.0.1",
@@ -97,7 +133,7 @@ async def _dispatch(loop: bool, interval: float) -> None:
         run_dispatcher,
     )
 
-    settings = get_settings()
+    settings = _settings_with_keys()
     engine = make_engine(settings.effective_database_url)
     sessionmaker = make_sessionmaker(engine)
     platform = platform_from_settings(settings)
@@ -149,6 +185,41 @@ def dispatch_verification_command(
         asyncio.run(_dispatch(loop, interval))
     except KeyboardInterrupt:
         typer.echo("stopped")
+
+
+async def _rotate_pii_key(url: str) -> dict[str, int]:
+    from app.persistence.tables import metadata
+
+    keyring = crypto.active_keyring()
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(
+                crypto.reencrypt_columns,
+                keyring,
+                crypto.encrypted_columns(metadata),
+            )
+    finally:
+        await engine.dispose()
+
+
+@cli.command("rotate-pii-key")
+def rotate_pii_key() -> None:
+    """Rewrite personal data under PII_CURRENT_KEY and refresh blind indexes.
+
+    Run after adding a new key to PII_KEYS and making it PII_CURRENT_KEY (the
+    service writes new values under it at once), or after changing
+    PII_INDEX_KEY. One transaction; a key missing for some value changes
+    nothing. Afterwards the old key can leave PII_KEYS.
+    """
+    settings = _settings_with_keys()
+    try:
+        counts = asyncio.run(_rotate_pii_key(settings.effective_database_url))
+    except crypto.PiiKeyError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    for column, count in counts.items():
+        typer.echo(f"{column}: {count} rewritten")
+    typer.echo(f"personal data under key {settings.pii_current_key!r}")
 
 
 @cli.command("export-openapi")

@@ -14,8 +14,10 @@ from app.adapters.verification import StubPlatform, VerificationPlatform
 from app.adapters.verification_http import HttpPlatformConfig, HttpVerificationPlatform
 from app.clock import Clock, OffsetClock, SystemClock
 from app.errors import install_error_handlers
+from app.persistence import crypto
 from app.persistence.db import make_engine, make_sessionmaker
 from app.routers import (
+    admin,
     advances,
     applications,
     attachments,
@@ -76,6 +78,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     settings.check_production()
+    # Personal-data columns encrypt and decrypt with these keys; a malformed
+    # key stops the start here, not at the first request.
+    crypto.configure(crypto.KeyRing.from_settings(settings))
     if clock is None:
         clock = OffsetClock() if settings.movable_clock else SystemClock()
 
@@ -142,6 +147,7 @@ def create_app(
         calendar,
         spot_checks,
         funds,
+        admin,
     ):
         app.include_router(module.router)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 from typing import Any
 
@@ -203,6 +204,9 @@ def test_production_refuses_the_demo_secret_and_a_short_one() -> None:
         DATABASE_URL="postgresql+asyncpg://db/prod",
         JWT_SECRET="x" * 40,
         VERIFICATION_BASE_URL="https://verification.example/",
+        PII_KEYS="p1:" + base64.b64encode(b"k" * 32).decode(),
+        PII_CURRENT_KEY="p1",
+        PII_INDEX_KEY=base64.b64encode(b"i" * 32).decode(),
     ).check_production()
 
 

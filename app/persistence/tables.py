@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from app.persistence.crypto import INDEX_LENGTH, EncryptedString
 from app.persistence.types import UTCDateTime
 
 # Constraint names are stable so that migrations can refer to them.
@@ -69,6 +70,9 @@ class User(SQLModel, table=True):
     region_code: str = Field(foreign_key="regions.code", max_length=12)
     active: bool = Field(default=True)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    # The staff member's own ID number as ``access.person_key`` gives it, so
+    # they are kept away from their own household's cases; optional.
+    id_number: str | None = Field(default=None, max_length=64)
 
 
 class MachineClient(SQLModel, table=True):
@@ -127,11 +131,11 @@ class Household(SQLModel, table=True):
     category: str = Field(default="none", max_length=32)
     category_valid_from: dt.date | None = None
     category_valid_until: dt.date | None = None
-    # TODO: encrypt account numbers at rest with a blind index (access-control
-    # work); until then only masked values leave the service except in bank files.
     bank_name: str = Field(max_length=64)
     bank_account_name: str = Field(max_length=64)
-    bank_account_no: str = Field(max_length=32)
+    # Encrypted at rest (app/persistence/crypto.py); only masked values leave
+    # the service, except in the bank's payout files.
+    bank_account_no: str = Field(max_length=32, sa_type=EncryptedString(32))
     created_by: str = Field(max_length=64)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
     version: int = Field(default=1)
@@ -143,10 +147,12 @@ class HouseholdMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="households.id", index=True)
     name: str = Field(max_length=64)
-    # One person belongs to one household, so caps cannot be doubled; the
-    # database enforces it even when two registrations race.
-    # TODO: encrypt at rest with a keyed-hash blind index for lookups.
-    id_number: str = Field(max_length=18, unique=True)
+    # Encrypted at rest; looked up and kept unique through its blind index.
+    id_number: str = Field(max_length=18, sa_type=EncryptedString(18))
+    # HMAC of the normalised ID number (crypto.blind_index). One person
+    # belongs to one household, so caps cannot be doubled; the database
+    # enforces it even when two registrations race.
+    id_number_index: str = Field(max_length=INDEX_LENGTH, unique=True)
     relation: str = Field(max_length=16)
     birth_date: dt.date
     is_applicant: bool = Field(default=False)
@@ -365,7 +371,7 @@ class Payment(SQLModel, table=True):
     amount_fen: int = Field(sa_type=BigInteger)
     payee_name: str = Field(max_length=64)
     bank_name: str = Field(max_length=64)
-    account_no: str = Field(max_length=32)
+    account_no: str = Field(max_length=32, sa_type=EncryptedString(32))
     status: str = Field(max_length=32, index=True)
     failure_code: str | None = Field(default=None, max_length=32)
     failure_reason: str | None = Field(default=None, max_length=255)
@@ -440,9 +446,10 @@ class Objection(SQLModel, table=True):
     application_id: int = Field(foreign_key="applications.id", index=True)
     source: str = Field(max_length=16)  # clerk / phone / letter / public
     content: str = Field(max_length=2000)
-    # TODO: encrypt the contact at rest with the other personal data.
-    contact: str = Field(default="", max_length=64)
-    status: str = Field(default="open", max_length=16)  # open/dismissed/upheld
+    # The objector's phone or address, encrypted at rest.
+    contact: str = Field(default="", max_length=64, sa_type=EncryptedString(64))
+    # open / dismissed / upheld / superseded (another one was upheld)
+    status: str = Field(default="open", max_length=16)
     decision_note: str = Field(default="", max_length=2000)
     raised_by: str = Field(max_length=64)
     raised_at: dt.datetime = Field(sa_type=UTCDateTime)
@@ -756,3 +763,54 @@ class CheckMemberReport(SQLModel, table=True):
     real_estate: int
     vehicles: int
     businesses: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+# --- Sessions, refresh tokens and login throttling -------------------------
+
+
+class AuthSession(SQLModel, table=True):
+    """One login: the family of its refresh tokens, and what access tokens
+    name in their ``sid`` claim. A revoked session ends its access tokens at
+    once, since every request checks it. Instants are on the real clock."""
+
+    __tablename__ = "auth_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=64, index=True)  # user:12, client:3
+    grant_type: str = Field(max_length=32)  # password / client_credentials
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)  # no refresh after
+    refreshed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # logout / refresh_reuse / account_disabled / …
+    revoked_reason: str | None = Field(default=None, max_length=32)
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token of a session, by its SHA-256 (the token is 256 random
+    bits, so a fast hash suffices and lets it be looked up). Used once: a
+    second use is a stolen copy, and revokes the whole session."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="auth_sessions.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    issued_at: dt.datetime = Field(sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one account name or one client address, in the
+    current window, and the lock they led to. In the database so that a
+    lock holds across restarts and replicas. ``key`` is ``user:<name>``,
+    ``client:<client_id>`` or ``addr:<keyed hash>`` (no raw address)."""
+
+    __tablename__ = "login_throttles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    failures: int = Field(default=0)
+    window_started_at: dt.datetime = Field(sa_type=UTCDateTime)
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

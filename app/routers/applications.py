@@ -28,7 +28,7 @@ from app.api_types import (
 )
 from app.auth.principal import Principal
 from app.clock import local_date
-from app.deps import CurrentPrincipal, NowDep, SessionDep, Staff
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.catalog import (
     MATERIAL_TITLES_ZH,
     AssistanceType,
@@ -617,7 +617,7 @@ class CaseAction:
 
 async def case_action(
     application_id: PathId,
-    principal: CurrentPrincipal,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
     if_match: IfMatch = None,
@@ -637,7 +637,7 @@ CaseActionDep = Annotated[CaseAction, Depends(case_action)]
 )
 async def create_application(
     body: ApplicationCreate,
-    principal: CurrentPrincipal,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> ApplicationDetail:
@@ -667,7 +667,7 @@ async def create_application(
     responses=problem_responses(401, 422),
 )
 async def list_applications(
-    principal: Staff,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
     status: ApplicationStatus | None = None,
@@ -721,7 +721,7 @@ async def list_applications(
 )
 async def get_application(
     application_id: PathId,
-    principal: Staff,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
     response: Response,
@@ -989,7 +989,7 @@ async def fast_relief(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def refusal_notice(
-    application_id: PathId, principal: Staff, session: SessionDep
+    application_id: PathId, principal: Authorized, session: SessionDep
 ) -> RefusalNotice:
     application = await flow.load_application(session, principal, application_id)
     return await build_refusal_notice(session, application)

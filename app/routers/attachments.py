@@ -6,12 +6,11 @@ import hashlib
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import Field
 
 from app.api_types import LocalDateTime, OutputModel, PathId
-from app.auth.principal import Principal
-from app.deps import NowDep, SessionDep, Staff, require_roles
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.catalog import (
     ALLOWED_UPLOAD_TYPES,
     MATERIAL_TITLES_ZH,
@@ -29,7 +28,6 @@ from app.workflow.applications import load_application
 
 router = APIRouter(prefix="/api/v1", tags=["attachments"])
 
-_Uploader = Annotated[Principal, Depends(require_roles(*flow.UPLOAD_ROLES))]
 
 # Case files hold copies of ID cards and household registers: never cached
 # on the way, never re-typed by a browser from the content.
@@ -120,7 +118,7 @@ async def upload_attachment(
         AttachmentMaterial,
         Form(description='A required material, or "other".'),
     ],
-    principal: _Uploader,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> AttachmentPublic:
@@ -147,7 +145,7 @@ async def upload_attachment(
     responses=problem_responses(401, 403, 404),
 )
 async def list_attachments(
-    application_id: PathId, principal: Staff, session: SessionDep
+    application_id: PathId, principal: Authorized, session: SessionDep
 ) -> AttachmentList:
     application = await load_application(session, principal, application_id)
     rows = await flow.list_for(session, pk(application))
@@ -176,7 +174,7 @@ _DOWNLOAD_CONTENT: dict[str, dict[str, object]] = {
     },
 )
 async def download_attachment(
-    attachment_id: PathId, principal: Staff, session: SessionDep
+    attachment_id: PathId, principal: Authorized, session: SessionDep
 ) -> Response:
     attachment = await flow.load_attachment(session, principal, attachment_id)
     content = await flow.content_of(session, attachment)
@@ -213,7 +211,7 @@ async def download_attachment(
     },
 )
 async def export_case_file(
-    application_id: PathId, principal: Staff, session: SessionDep, at: NowDep
+    application_id: PathId, principal: Authorized, session: SessionDep, at: NowDep
 ) -> Response:
     application = await load_application(session, principal, application_id)
     detail = await application_detail(session, application, principal, at)

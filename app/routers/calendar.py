@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from pydantic import Field
 from sqlmodel import col, select
 
 from app.api_types import InputModel, OutputModel
-from app.auth.principal import Principal
-from app.deps import CurrentPrincipal, NowDep, SessionDep, require_roles
-from app.domain.roles import Role
+from app.deps import Authorized, NowDep, SessionDep
 from app.errors import problem_responses
 from app.persistence.tables import CalendarDay
 from app.workflow import calendar as flow
@@ -65,7 +63,7 @@ async def _year(session: SessionDep, year: int) -> CalendarYear:
     responses=problem_responses(401, 422),
 )
 async def get_year(
-    year: Year, _principal: CurrentPrincipal, session: SessionDep
+    year: Year, _principal: Authorized, session: SessionDep
 ) -> CalendarYear:
     return await _year(session, year)
 
@@ -78,7 +76,7 @@ async def get_year(
 async def load_year(
     year: Year,
     body: CalendarLoad,
-    principal: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> CalendarYear:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -17,8 +15,7 @@ from app.api_types import (
     PathId,
     RowId,
 )
-from app.auth.principal import Principal
-from app.deps import NowDep, SessionDep, require_roles
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.idnumber import mask_account
 from app.domain.money import Money
 from app.domain.roles import ROLE_TITLES_ZH, Role
@@ -28,18 +25,6 @@ from app.workflow import payouts as flow
 from app.workflow.states import FormStatus
 
 router = APIRouter(prefix="/api/v1/disbursement-forms", tags=["disbursement"])
-
-_DistrictStaff = Annotated[
-    Principal,
-    Depends(
-        require_roles(
-            Role.DISTRICT_OFFICER,
-            Role.DISTRICT_ASSISTANCE_LEADER,
-            Role.DISTRICT_FINANCE_LEADER,
-            Role.AUDITOR,
-        )
-    ),
-]
 
 
 class FormCreate(InputModel):
@@ -125,7 +110,7 @@ async def form_public(session: AsyncSession, form: DisbursementForm) -> FormPubl
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_form(
-    body: FormCreate, principal: _DistrictStaff, session: SessionDep, at: NowDep
+    body: FormCreate, principal: Authorized, session: SessionDep, at: NowDep
 ) -> FormPublic:
     form, _ = await flow.create_form(
         session, actor=principal, now=at, application_ids=body.application_ids
@@ -139,7 +124,7 @@ async def create_form(
     responses=problem_responses(401, 403),
 )
 async def list_forms(
-    principal: _DistrictStaff, session: SessionDep, status: FormStatus | None = None
+    principal: Authorized, session: SessionDep, status: FormStatus | None = None
 ) -> list[FormPublic]:
     query = select(DisbursementForm).where(
         col(DisbursementForm.district_code).startswith(principal.scope_prefix)
@@ -158,7 +143,7 @@ async def list_forms(
     responses=problem_responses(401, 403, 404),
 )
 async def get_form(
-    form_id: PathId, principal: _DistrictStaff, session: SessionDep
+    form_id: PathId, principal: Authorized, session: SessionDep
 ) -> FormPublic:
     return await form_public(session, await flow.load_form(session, principal, form_id))
 
@@ -179,7 +164,7 @@ class SignatureCreate(InputModel):
 async def sign_form(
     form_id: PathId,
     body: SignatureCreate,
-    principal: _DistrictStaff,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> FormPublic:
@@ -209,7 +194,7 @@ class WithdrawalCreate(InputModel):
 async def withdraw_payment(
     form_id: PathId,
     body: WithdrawalCreate,
-    principal: _DistrictStaff,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> FormPublic:

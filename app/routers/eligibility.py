@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from app.api_types import InputModel, MoneyStr, OutputModel, RowId
 from app.clock import local_date
-from app.deps import NowDep, SessionDep, Staff
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.eligibility import DepartmentShare
 from app.errors import InvalidInput, problem_responses
 from app.persistence.tables import pk
@@ -66,7 +66,7 @@ class EvaluationPublic(OutputModel):
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def evaluate(
-    body: WhatIf, principal: Staff, session: SessionDep, at: NowDep
+    body: WhatIf, principal: Authorized, session: SessionDep, at: NowDep
 ) -> EvaluationPublic:
     if body.application_id is not None:
         application = await load_application(session, principal, body.application_id)

@@ -16,7 +16,7 @@ from app.api_types import (
     OutputModel,
     PathId,
 )
-from app.deps import NowDep, SessionDep, Staff
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.money import Money
 from app.errors import problem_responses
 from app.persistence.tables import Recovery, Repayment, pk
@@ -127,7 +127,7 @@ def _fund_public(view: fund_flow.FundView) -> FundPublic:
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def set_up_fund(
-    body: FundSetUp, principal: Staff, session: SessionDep, at: NowDep
+    body: FundSetUp, principal: Authorized, session: SessionDep, at: NowDep
 ) -> FundPublic:
     """The cap is `street_reserve_share` × last year's spending, at most
     `street_reserve_cap`, with the parameters in force today. A new fund
@@ -149,7 +149,7 @@ async def set_up_fund(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_fund(
-    street_code: StreetCode, principal: Staff, session: SessionDep
+    street_code: StreetCode, principal: Authorized, session: SessionDep
 ) -> FundPublic:
     return _fund_public(await fund_flow.fund_of(session, principal, street_code))
 
@@ -163,7 +163,7 @@ async def get_fund(
 async def replenish(
     street_code: StreetCode,
     body: Replenishment,
-    principal: Staff,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> FundPublic:
@@ -262,7 +262,7 @@ async def _with_repayments(session: AsyncSession, recovery: Recovery) -> Recover
 async def open_recovery(
     application_id: PathId,
     body: RecoveryCreate,
-    principal: Staff,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
     if_match: IfMatch = None,
@@ -288,7 +288,7 @@ async def open_recovery(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_recoveries(
-    application_id: PathId, principal: Staff, session: SessionDep
+    application_id: PathId, principal: Authorized, session: SessionDep
 ) -> list[RecoveryPublic]:
     application = await load_application(session, principal, application_id)
     recoveries = await recovery_flow.recoveries_of(session, pk(application))
@@ -305,7 +305,7 @@ async def list_recoveries(
 async def record_repayment(
     recovery_id: PathId,
     body: RepaymentCreate,
-    principal: Staff,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> RecoveryPublic:
@@ -359,7 +359,7 @@ def _figures(totals: recovery_flow.RecoveryTotals) -> dict[str, int | Money]:
     responses=problem_responses(401, 403, 422),
 )
 async def recovery_report(
-    principal: Staff,
+    principal: Authorized,
     session: SessionDep,
     year: Annotated[int | None, Query(ge=2019, le=2100)] = None,
 ) -> RecoveryReportPublic:

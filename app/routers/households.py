@@ -5,34 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import Field, model_validator
 from sqlmodel import col, select
 
 from app.api_types import IdNumber, InputModel, LocalDateTime, OutputModel, PathId
-from app.auth.principal import Principal
-from app.deps import NowDep, SessionDep, Staff, require_roles
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.catalog import AreaType, HouseholdCategory
 from app.domain.idnumber import birth_date_of, mask_account, mask_id_number
-from app.domain.roles import Role
 from app.errors import problem_responses
 from app.persistence.tables import Household, HouseholdMember, pk
 from app.routers.pagination import Page, decode_cursor
 from app.workflow import households as flow
 
 router = APIRouter(prefix="/api/v1/households", tags=["households"])
-
-_Registrar = Annotated[
-    Principal, Depends(require_roles(Role.COMMUNITY_WORKER, Role.STREET_WORKER))
-]
-# Who may correct where a household is paid: the clerks who registered it and
-# the district officer who handles the bank's failed lines.
-_AccountEditor = Annotated[
-    Principal,
-    Depends(
-        require_roles(Role.COMMUNITY_WORKER, Role.STREET_WORKER, Role.DISTRICT_OFFICER)
-    ),
-]
 
 
 class MemberCreate(InputModel):
@@ -137,7 +123,7 @@ def household_public(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_household(
-    body: HouseholdCreate, principal: _Registrar, session: SessionDep, at: NowDep
+    body: HouseholdCreate, principal: Authorized, session: SessionDep, at: NowDep
 ) -> HouseholdPublic:
     household, members = await flow.create_household(
         session,
@@ -172,7 +158,7 @@ async def create_household(
     responses=problem_responses(401, 422),
 )
 async def list_households(
-    principal: Staff,
+    principal: Authorized,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
@@ -198,7 +184,7 @@ async def list_households(
     responses=problem_responses(401, 404),
 )
 async def get_household(
-    household_id: PathId, principal: Staff, session: SessionDep
+    household_id: PathId, principal: Authorized, session: SessionDep
 ) -> HouseholdPublic:
     household = await flow.load_household(session, principal, household_id)
     return household_public(household, await flow.members_of(session, household_id))
@@ -221,7 +207,7 @@ class BankAccountCorrection(InputModel):
 async def correct_bank_account(
     household_id: PathId,
     body: BankAccountCorrection,
-    principal: _AccountEditor,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> HouseholdPublic:

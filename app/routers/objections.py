@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from app.api_types import InputModel, PathId
-from app.deps import CurrentPrincipal, NowDep, SessionDep, Staff
+from app.deps import Authorized, NowDep, SessionDep
 from app.errors import problem_responses
 from app.persistence.tables import pk
 from app.routers.applications import (
@@ -61,7 +61,7 @@ async def raise_objection(
     responses=problem_responses(401, 403, 404),
 )
 async def list_objections(
-    application_id: PathId, principal: Staff, session: SessionDep
+    application_id: PathId, principal: Authorized, session: SessionDep
 ) -> list[ObjectionPublic]:
     application = await load_application(session, principal, application_id)
     return [
@@ -83,7 +83,7 @@ class ObjectionDecision(InputModel):
 async def decide_objection(
     objection_id: PathId,
     body: ObjectionDecision,
-    principal: CurrentPrincipal,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
     if_match: IfMatch = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Response, UploadFile
+from fastapi import APIRouter, File, Response, UploadFile
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -14,45 +14,14 @@ from app.adapters import bank_results, batch_report
 from app.adapters.bank_files import TEMPLATES
 from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel, PathId
 from app.auth.principal import Principal
-from app.deps import NowDep, SessionDep, require_roles
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.money import Money
-from app.domain.roles import Role
 from app.errors import PayloadTooLarge, problem_responses
 from app.persistence.tables import PayoutBatch, pk
 from app.workflow import payouts as flow
 from app.workflow.states import BatchStatus
 
 router = APIRouter(prefix="/api/v1/payout-batches", tags=["payouts"])
-
-_Builder = Annotated[
-    Principal,
-    Depends(require_roles(Role.DISTRICT_OFFICER, Role.DISTRICT_FINANCE_LEADER)),
-]
-_Reader = Annotated[
-    Principal,
-    Depends(
-        require_roles(
-            Role.DISTRICT_OFFICER,
-            Role.DISTRICT_FINANCE_LEADER,
-            Role.DISTRICT_ASSISTANCE_LEADER,
-            Role.AUDITOR,
-            Role.BANK,
-        )
-    ),
-]
-_Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
-# The finance office's report names payees: people of the district only.
-_DistrictReader = Annotated[
-    Principal,
-    Depends(
-        require_roles(
-            Role.DISTRICT_OFFICER,
-            Role.DISTRICT_FINANCE_LEADER,
-            Role.DISTRICT_ASSISTANCE_LEADER,
-            Role.AUDITOR,
-        )
-    ),
-]
 
 
 class BatchCreate(InputModel):
@@ -122,7 +91,7 @@ async def batch_public(session: AsyncSession, batch: PayoutBatch) -> BatchPublic
     responses=problem_responses(401, 403, 409, 422),
 )
 async def build_batch(
-    body: BatchCreate, principal: _Builder, session: SessionDep, at: NowDep
+    body: BatchCreate, principal: Authorized, session: SessionDep, at: NowDep
 ) -> BatchPublic:
     built = await flow.build_batch(
         session, actor=principal, now=at, template=body.template
@@ -136,7 +105,7 @@ async def build_batch(
     responses=problem_responses(401, 403),
 )
 async def list_batches(
-    principal: _Reader, session: SessionDep, status: BatchStatus | None = None
+    principal: Authorized, session: SessionDep, status: BatchStatus | None = None
 ) -> list[BatchPublic]:
     query = select(PayoutBatch).where(
         col(PayoutBatch.district_code).startswith(principal.scope_prefix)
@@ -159,7 +128,7 @@ class TemplatePublic(OutputModel):
     summary="The bank file templates a batch can be built with",
     responses=problem_responses(401, 403),
 )
-async def list_templates(principal: _Reader) -> list[TemplatePublic]:
+async def list_templates(principal: Authorized) -> list[TemplatePublic]:
     return [
         TemplatePublic(
             name=t.name,
@@ -177,7 +146,7 @@ async def list_templates(principal: _Reader) -> list[TemplatePublic]:
     responses=problem_responses(401, 403, 404),
 )
 async def get_batch(
-    batch_id: PathId, principal: _Reader, session: SessionDep
+    batch_id: PathId, principal: Authorized, session: SessionDep
 ) -> BatchPublic:
     return await batch_public(
         session, await flow.load_batch(session, principal, batch_id)
@@ -194,7 +163,7 @@ async def get_batch(
     },
 )
 async def download_file(
-    batch_id: PathId, principal: _Bank, session: SessionDep
+    batch_id: PathId, principal: Authorized, session: SessionDep
 ) -> Response:
     """Only the bank: the file carries full account numbers, which nothing
     else the service answers does."""
@@ -227,7 +196,7 @@ async def download_file(
     },
 )
 async def download_report(
-    batch_id: PathId, principal: _DistrictReader, session: SessionDep
+    batch_id: PathId, principal: Authorized, session: SessionDep
 ) -> Response:
     batch = await flow.load_batch(session, principal, batch_id)
     content = await flow.batch_report(session, batch)
@@ -248,7 +217,7 @@ async def download_report(
     responses=problem_responses(401, 403, 404),
 )
 async def acknowledge(
-    batch_id: PathId, principal: _Bank, session: SessionDep, at: NowDep
+    batch_id: PathId, principal: Authorized, session: SessionDep, at: NowDep
 ) -> BatchPublic:
     batch = await flow.load_batch(session, principal, batch_id)
     await flow.acknowledge(session, batch, actor=principal, now=at)
@@ -286,7 +255,7 @@ class ResultSummaryPublic(OutputModel):
 async def upload_results(
     batch_id: PathId,
     body: ResultUpload,
-    principal: _Bank,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> ResultSummaryPublic:
@@ -344,7 +313,7 @@ MAX_RESULT_FILE_BYTES = 10 * 1024 * 1024
 async def upload_result_file(
     batch_id: PathId,
     file: Annotated[UploadFile, File(description="The bank's result CSV.")],
-    principal: _Bank,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> ResultSummaryPublic:

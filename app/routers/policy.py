@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import Field
 from sqlmodel import col, select
 
 from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel
 from app.auth.principal import Principal
-from app.deps import CurrentPrincipal, NowDep, SessionDep, require_roles
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.catalog import AreaType
 from app.domain.money import Money
 from app.domain.parameters import (
@@ -21,14 +21,11 @@ from app.domain.parameters import (
     validate_value,
 )
 from app.domain.regions import lineage
-from app.domain.roles import Role
 from app.errors import InvalidInput, NotFound, PermissionDenied, problem_responses
 from app.persistence.tables import DibaoStandard, PolicyParameter, Region, pk
 from app.workflow import audit
 
 router = APIRouter(prefix="/api/v1/policy", tags=["policy"])
-
-_Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
 class ParameterPublic(OutputModel):
@@ -89,7 +86,7 @@ def _visible_codes(region_code: str | None) -> list[str] | None:
     responses=problem_responses(401),
 )
 async def list_parameters(
-    principal: CurrentPrincipal,
+    principal: Authorized,
     session: SessionDep,
     name: ParameterName | None = None,
     region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
@@ -118,7 +115,7 @@ async def list_parameters(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def create_parameter(
-    body: ParameterCreate, principal: _Admin, session: SessionDep, at: NowDep
+    body: ParameterCreate, principal: Authorized, session: SessionDep, at: NowDep
 ) -> ParameterPublic:
     if await session.get(Region, body.region_code) is None:
         raise NotFound(f"行政区划 {body.region_code} 不存在。")
@@ -198,7 +195,7 @@ def _standard_public(s: DibaoStandard) -> StandardPublic:
     responses=problem_responses(401),
 )
 async def list_standards(
-    principal: CurrentPrincipal,
+    principal: Authorized,
     session: SessionDep,
     region_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> list[StandardPublic]:
@@ -224,7 +221,7 @@ async def list_standards(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def create_standard(
-    body: StandardCreate, principal: _Admin, session: SessionDep, at: NowDep
+    body: StandardCreate, principal: Authorized, session: SessionDep, at: NowDep
 ) -> StandardPublic:
     if await session.get(Region, body.region_code) is None:
         raise NotFound(f"行政区划 {body.region_code} 不存在。")

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlmodel import col, select
 
 from app.api_types import OutputModel
-from app.deps import CurrentPrincipal, SessionDep
+from app.deps import Authorized, SessionDep
 from app.domain.regions import RegionLevel
 from app.errors import problem_responses
 from app.persistence.tables import Region
@@ -28,7 +28,7 @@ class RegionPublic(OutputModel):
     responses=problem_responses(401),
 )
 async def list_regions(
-    principal: CurrentPrincipal, session: SessionDep, level: RegionLevel | None = None
+    principal: Authorized, session: SessionDep, level: RegionLevel | None = None
 ) -> list[RegionPublic]:
     query = select(Region).where(col(Region.code).startswith(principal.scope_prefix))
     if level is not None:

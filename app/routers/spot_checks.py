@@ -5,37 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from app.api_types import InputModel, LocalDateTime, MoneyStr, OutputModel, PathId
-from app.auth.principal import Principal
 from app.clock import local_date
-from app.deps import NowDep, SessionDep, require_roles
+from app.deps import Authorized, NowDep, SessionDep
 from app.domain.money import Money
-from app.domain.roles import DISTRICT_ROLES, Role
 from app.errors import problem_responses
 from app.persistence.tables import SpotCheckDraw, pk
 from app.workflow import spot_checks as flow
 from app.workflow.spot_checks import MAX_SEED, MONTH_PATTERN_TEXT, Month
 
 router = APIRouter(prefix="/api/v1", tags=["spot-checks"])
-
-# The filing list is the district's, and each street sees what it filed.
-_FilingReader = Annotated[
-    Principal,
-    Depends(
-        require_roles(
-            *DISTRICT_ROLES, Role.AUDITOR, Role.STREET_WORKER, Role.STREET_LEADER
-        )
-    ),
-]
-# Which cases are drawn is the district's business: streets learn of a
-# check through its result on the case, not before.
-_CheckReader = Annotated[
-    Principal, Depends(require_roles(*DISTRICT_ROLES, Role.AUDITOR))
-]
-_Checker = Annotated[Principal, Depends(require_roles(*flow.SPOT_CHECKERS))]
 
 MonthQuery = Annotated[
     str,
@@ -84,7 +66,7 @@ class FilingList(OutputModel):
     responses=problem_responses(401, 403, 422),
 )
 async def filing_list(
-    month: MonthQuery, principal: _FilingReader, session: SessionDep
+    month: MonthQuery, principal: Authorized, session: SessionDep
 ) -> FilingList:
     entries = await flow.filing_list(session, principal, Month.parse(month))
     return FilingList(
@@ -207,7 +189,7 @@ def draw_public(draw: SpotCheckDraw, checks: list[flow.CheckRow]) -> DrawPublic:
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def draw_month(
-    body: DrawCreate, principal: _Checker, session: SessionDep, at: NowDep
+    body: DrawCreate, principal: Authorized, session: SessionDep, at: NowDep
 ) -> DrawPublic:
     draw, checks = await flow.draw_month(
         session,
@@ -227,7 +209,7 @@ async def draw_month(
 )
 async def list_draws(
     month: MonthQuery,
-    principal: _CheckReader,
+    principal: Authorized,
     session: SessionDep,
     street_code: StreetQuery = None,
 ) -> list[DrawPublic]:
@@ -244,7 +226,7 @@ async def list_draws(
 )
 async def list_checks(
     month: MonthQuery,
-    principal: _CheckReader,
+    principal: Authorized,
     session: SessionDep,
     street_code: StreetQuery = None,
 ) -> list[SpotCheckPublic]:
@@ -284,7 +266,7 @@ class Coverage(OutputModel):
     responses=problem_responses(401, 403, 409, 422),
 )
 async def coverage(
-    month: MonthQuery, principal: _CheckReader, session: SessionDep
+    month: MonthQuery, principal: Authorized, session: SessionDep
 ) -> Coverage:
     report = await flow.coverage(session, principal, Month.parse(month))
     return Coverage(
@@ -325,7 +307,7 @@ class CheckResult(InputModel):
 async def record_result(
     check_id: PathId,
     body: CheckResult,
-    principal: _Checker,
+    principal: Authorized,
     session: SessionDep,
     at: NowDep,
 ) -> SpotCheckPublic:

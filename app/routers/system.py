@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import Field
 
 from app.api_types import InputModel, LocalDateTime, OutputModel
-from app.auth.principal import Principal
 from app.clock import OffsetClock
-from app.deps import ClockDep, SettingsDep, require_roles
-from app.domain.roles import Role
+from app.deps import Authorized, ClockDep, SettingsDep
 from app.errors import NotFound, problem_responses
 
 router = APIRouter(tags=["system"])
@@ -45,7 +42,7 @@ async def advance_clock(
     body: ClockAdvance,
     settings: SettingsDep,
     clock: ClockDep,
-    _admin: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
+    _admin: Authorized,
 ) -> ClockPublic:
     if not settings.movable_clock or not isinstance(clock, OffsetClock):
         raise NotFound("生产环境不能调整时间。")

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.auth.access import SeparationOfDuties
 from app.auth.principal import Principal
 from app.clock import local_date
 from app.domain.calendar import CalendarUnknown
@@ -49,6 +50,11 @@ from app.persistence.tables import (
     pk,
 )
 from app.workflow import audit
+from app.workflow.admin import (
+    member_of_household,
+    refuse_own_household,
+    refuse_own_proposal,
+)
 from app.workflow.calendar import working_calendar
 from app.workflow.eligibility import CaseDraft, evaluate_case, refusal
 from app.workflow.households import load_household, lock_household, members_of
@@ -124,6 +130,8 @@ async def transition(
         and checked.source.value == application.status
         else await edge_for(session, application, action, actor.role, now)
     )
+    # Every edge, whoever takes it: nobody handles their own household's case.
+    await refuse_own_household(session, actor, application)
     source = application.status
     await compare_and_set(
         session, application, **changes, status=edge.target.value, updated_at=now
@@ -180,6 +188,8 @@ async def create_application(
     if actor.role not in CREATE_ROLES:
         raise PermissionDenied("只有社区/村或街道经办人员可以登记申请。")
     household = await load_household(session, actor, household_id)
+    if await member_of_household(session, actor, household_id):
+        raise SeparationOfDuties("您是该家庭的成员，须回避，不能为其登记申请。")
     _check_reason(assistance_type, reason, disease)
     members = await members_of(session, household_id)
     if patient_member_id is not None and patient_member_id not in {
@@ -518,6 +528,7 @@ async def approve(
     the rules route to the street, and it lands on the district's filing list.
     """
     await edge_for(session, application, action, actor.role, now)
+    await refuse_own_proposal(session, actor, application)
     # Lock the household so that two approvals for it are counted one after
     # the other, never both against the same remaining room.
     household = await lock_household(session, actor, application.household_id)

@@ -15,6 +15,7 @@ from app.domain.catalog import AreaType, HouseholdCategory
 from app.domain.idnumber import mask_account
 from app.domain.regions import RegionLevel
 from app.errors import Conflict, InvalidInput, NotFound
+from app.persistence.crypto import blind_index
 from app.persistence.tables import Household, HouseholdMember, Region, pk
 from app.workflow import audit
 from app.workflow.versioning import compare_and_set
@@ -66,10 +67,13 @@ async def create_household(
     if len(set(ids)) != len(ids):
         raise InvalidInput("家庭成员身份证号码重复。", field="members")
 
+    # ID numbers are encrypted with a random nonce: equal numbers are found
+    # through their blind index, which the unique constraint also guards.
+    indexes = {m.id_number: blind_index(m.id_number) for m in members}
     taken = await session.scalar(
         select(func.count())
         .select_from(HouseholdMember)
-        .where(col(HouseholdMember.id_number).in_(ids))
+        .where(col(HouseholdMember.id_number_index).in_(list(indexes.values())))
     )
     if taken:
         raise MemberInOtherHousehold()
@@ -94,6 +98,7 @@ async def create_household(
             household_id=pk(household),
             name=m.name,
             id_number=m.id_number,
+            id_number_index=indexes[m.id_number],
             relation=m.relation,
             birth_date=m.birth_date,
             is_applicant=m.is_applicant,
