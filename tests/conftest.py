@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
@@ -25,6 +26,7 @@ from app.persistence.migrate import upgrade_head
 from app.persistence.tables import metadata
 from app.seed import seed_demo_users, seed_reference
 from app.settings import Environment, Settings
+from tests.adapters.stub_server import StubControl, running_stub
 from tests.support import Api
 
 # Tests run on a fixed day so that calendar years and standards are stable.
@@ -105,3 +107,19 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 @pytest.fixture
 def api(client: AsyncClient) -> Api:
     return Api(client)
+
+
+# The stub verification platform in a real server, started for the modules
+# that ask for it (tests/adapters/stub_server.py).
+@pytest.fixture(scope="module")
+def stub_url() -> Iterator[str]:
+    with running_stub() as url:
+        yield url
+
+
+@pytest.fixture
+async def stub(stub_url: str) -> AsyncIterator[StubControl]:
+    async with httpx.AsyncClient(base_url=stub_url) as client:
+        control = StubControl(client)
+        await control.reset()
+        yield control

@@ -14,10 +14,9 @@ import asyncio
 import datetime as dt
 import itertools
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
@@ -30,7 +29,7 @@ from app.clock import OffsetClock
 from app.main import create_app
 from app.settings import Environment, Settings, UnsafeSettings, get_settings
 from app.workflow.verification_dispatch import DispatchSummary, dispatch_verification
-from tests.adapters.stub_server import StubControl, free_port, running_stub
+from tests.adapters.stub_server import StubControl, free_port
 from tests.support import FULL_MATERIALS, Api, authorise_check, id_number
 
 # The household: applicant first; the stub reads the applicant's number.
@@ -63,20 +62,6 @@ def _settings(database_url: str, stub_url: str, **changes: Any) -> Settings:
         VERIFICATION_MAX_FAILURES=3,
     )
     return settings.model_copy(update=changes)
-
-
-@pytest.fixture(scope="module")
-def stub_url() -> Iterator[str]:
-    with running_stub() as url:
-        yield url
-
-
-@pytest.fixture
-async def stub(stub_url: str) -> AsyncIterator[StubControl]:
-    async with httpx.AsyncClient(base_url=stub_url) as client:
-        control = StubControl(client)
-        await control.reset()
-        yield control
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from app.adapters.verification import (
@@ -30,7 +29,7 @@ from app.adapters.verification import (
 from app.adapters.verification_http import HttpPlatformConfig, HttpVerificationPlatform
 from app.domain.idnumber import compose_id_number
 from app.domain.money import Money
-from tests.adapters.stub_server import StubControl, free_port, running_stub
+from tests.adapters.stub_server import StubControl, free_port
 
 NAMES = ("王建国", "李秀英", "王小明", "王小红")
 RELATIONS = ("本人", "配偶", "子女", "子女")
@@ -70,20 +69,6 @@ def new_request_id() -> str:
 
 
 # -- the stub in a real server ----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stub_url() -> Iterator[str]:
-    with running_stub() as url:
-        yield url
-
-
-@pytest.fixture
-async def stub(stub_url: str) -> AsyncIterator[StubControl]:
-    async with httpx.AsyncClient(base_url=stub_url) as client:
-        control = StubControl(client)
-        await control.reset()
-        yield control
 
 
 @pytest.fixture
