@@ -101,3 +101,17 @@ class InputModel(_BaseModel):
 
 class OutputModel(_BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+# A person's name as written on an ID card or a bank account. It reaches
+# bank files and spreadsheets: no leading character a spreadsheet would run
+# as a formula, no delimiter of a bank file, no line breaks or tabs.
+PersonName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^=+\-@\s|][^|\t\r\n]*$",
+        examples=["张建国", "阿依古丽·买买提"],
+    ),
+]

@@ -74,11 +74,15 @@ async def test_whoever_proposed_the_amount_cannot_approve_it(api: Api) -> None:
         json={"decision": "eligible", "proposed_amount": "600.00"},
     )
 
+    offered = await api.ok("GET", base, who="streetlead1")
     own = await api.call("POST", base + "/street-approval", who="streetlead1", json={})
 
+    assert "street_approve" not in [a["action"] for a in offered["allowed_actions"]]
     assert own.status_code == 403
     assert own.json()["code"] == "separation_of_duties"
     await _staff(api, "streetlead2", "street_leader", "430204001000")
+    other = await api.ok("GET", base, who="streetlead2")
+    assert "street_approve" in [a["action"] for a in other["allowed_actions"]]
     approved = await api.ok(
         "POST", base + "/street-approval", who="streetlead2", json={}
     )
@@ -145,7 +149,9 @@ async def test_nobody_handles_a_case_of_their_own_household(api: Api) -> None:
         data={"material": "other"},
         files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
     )
-    household_id = (await api.ok("GET", base, who="relative"))["household_id"]
+    seen = await api.ok("GET", base, who="relative")
+    assert seen["allowed_actions"] == []  # no button the server would refuse
+    household_id = seen["household_id"]
     new_case = await api.call(
         "POST",
         "/api/v1/applications",
@@ -227,3 +233,72 @@ async def test_an_administrator_is_refused_the_approval_and_the_signature(
 
     assert decision.status_code == 403
     assert decision.json()["code"] == "forbidden"
+
+
+async def test_nobody_registers_a_household_they_belong_to(api: Api) -> None:
+    number = id_number("430204", "19810728", 504)
+    await _staff(api, "self", "street_worker", "430204001000", id_number=number)
+    body = {
+        "region_code": "430204001001",
+        "address": "石峰区田心街道示例路 2 号",
+        "bank_name": "中国建设银行株洲石峰支行",
+        "bank_account_name": "许五",
+        "bank_account_no": "6217000000050400",
+        "members": [
+            {
+                "name": "许五",
+                "id_number": number,
+                "relation": "本人",
+                "is_applicant": True,
+            }
+        ],
+    }
+
+    own = await api.call("POST", "/api/v1/households", who="self", json=body)
+    by_colleague = await api.call(
+        "POST", "/api/v1/households", who="street1", json=body
+    )
+
+    assert own.status_code == 403
+    assert own.json()["code"] == "separation_of_duties"
+    assert by_colleague.status_code == 201
+
+
+async def test_an_id_number_entered_by_mistake_can_be_removed(api: Api) -> None:
+    number = id_number("430204", "19810728", 505)
+    await _staff(api, "typo", "street_worker", "430204001000", id_number=number)
+    users = await api.ok("GET", "/api/v1/admin/users", who="admin1")
+    user = next(u for u in users if u["username"] == "typo")
+    url = f"/api/v1/admin/users/{user['id']}"
+
+    kept = await api.ok("PATCH", url, who="admin1", json={"display_name": "改名"})
+    removed = await api.ok("PATCH", url, who="admin1", json={"id_number": None})
+
+    assert kept["has_id_number"] is True
+    assert removed["has_id_number"] is False
+
+
+async def test_a_name_a_spreadsheet_would_run_is_refused(api: Api) -> None:
+    response = await api.call(
+        "POST",
+        "/api/v1/households",
+        who="community1",
+        json={
+            "region_code": "430204001001",
+            "address": "石峰区田心街道示例路 3 号",
+            "bank_name": "中国建设银行株洲石峰支行",
+            "bank_account_name": '=HYPERLINK("http://x","丁")',
+            "bank_account_no": "6217000000050600",
+            "members": [
+                {
+                    "name": "丁一",
+                    "id_number": id_number("430204", "19810728", 506),
+                    "relation": "本人",
+                    "is_applicant": True,
+                }
+            ],
+        },
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"].endswith("bank_account_name")

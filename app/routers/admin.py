@@ -196,6 +196,8 @@ async def update_user(
         role=body.role,
         region_code=body.region_code,
         id_number=body.id_number,
+        # An explicit null removes the number; leaving the field out keeps it.
+        clear_id_number="id_number" in body.model_fields_set and body.id_number is None,
     )
     return _user(user)
 

@@ -55,6 +55,7 @@ from app.persistence.tables import (
 )
 from app.routers.pagination import Page, decode_cursor
 from app.workflow import applications as flow
+from app.workflow.admin import within_duties
 from app.workflow.documents import RefusalNotice, build_refusal_notice
 from app.workflow.investigation import CheckView, MemberFinding, check_views
 from app.workflow.states import STATUS_TITLES_ZH, ApplicationStatus
@@ -544,7 +545,12 @@ async def application_detail(
         .where(Objection.application_id == app_id)
         .order_by(col(Objection.id))
     )
-    actions = await allowed_actions(session, application, principal.role, at)
+    actions = await within_duties(
+        session,
+        principal,
+        application,
+        await allowed_actions(session, application, principal.role, at),
+    )
     return ApplicationDetail(
         **application_public(application).model_dump(),
         allowed_actions=[

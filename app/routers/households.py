@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query
 from pydantic import Field, model_validator
 from sqlmodel import col, select
 
-from app.api_types import IdNumber, InputModel, LocalDateTime, OutputModel, PathId
+from app.api_types import (
+    IdNumber,
+    InputModel,
+    LocalDateTime,
+    OutputModel,
+    PathId,
+    PersonName,
+)
 from app.deps import Authorized, NowDep, SessionDep
 from app.domain.catalog import AreaType, HouseholdCategory
 from app.domain.idnumber import birth_date_of, mask_account, mask_id_number
@@ -22,7 +29,7 @@ router = APIRouter(prefix="/api/v1/households", tags=["households"])
 
 
 class MemberCreate(InputModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: PersonName
     id_number: IdNumber = Field(description="18-character resident ID number.")
     relation: str = Field(
         min_length=1, max_length=16, examples=["本人", "配偶", "子女"]
@@ -49,7 +56,7 @@ class HouseholdCreate(InputModel):
     category_valid_from: dt.date | None = None
     category_valid_until: dt.date | None = None
     bank_name: str = Field(min_length=1, max_length=64)
-    bank_account_name: str = Field(min_length=1, max_length=64)
+    bank_account_name: PersonName
     bank_account_no: str = Field(pattern=r"^[0-9]{8,32}$")
     members: list[MemberCreate] = Field(min_length=1, max_length=30)
 
@@ -192,7 +199,7 @@ async def get_household(
 
 class BankAccountCorrection(InputModel):
     bank_name: str = Field(min_length=1, max_length=64)
-    bank_account_name: str = Field(min_length=1, max_length=64)
+    bank_account_name: PersonName
     bank_account_no: str = Field(pattern=r"^[0-9]{8,32}$")
     reason: str = Field(
         min_length=1, max_length=500, examples=["银行回单：账号不存在，经核实更正"]

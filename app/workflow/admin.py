@@ -34,6 +34,7 @@ from app.persistence.tables import (
     pk,
 )
 from app.workflow import audit
+from app.workflow.transitions import Action
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -68,7 +69,7 @@ class OwnAccount(Conflict):
 # --- Separation of duties ------------------------------------------------
 
 
-async def _staff_person_key(session: AsyncSession, actor: Principal) -> str | None:
+async def staff_person_key(session: AsyncSession, actor: Principal) -> str | None:
     kind, _, key = actor.subject.partition(":")
     if kind != "user" or not key.isdigit():
         # TODO: people signed in through the province's identity provider
@@ -83,7 +84,7 @@ async def member_of_household(
 ) -> bool:
     """Whether the acting person is a member of the household, by ID number
     (both sides compared through the blind index)."""
-    key = await _staff_person_key(session, actor)
+    key = await staff_person_key(session, actor)
     if key is None:
         return False
     found = await session.scalar(
@@ -102,11 +103,9 @@ async def refuse_own_household(
         raise SeparationOfDuties("您是该申请家庭的成员，须回避，不能办理本案。")
 
 
-async def refuse_own_proposal(
+async def proposed_by(
     session: AsyncSession, actor: Principal, application: Application
-) -> None:
-    """Whoever proposed the amount does not approve it (the street leader
-    may propose, and approves small cases; never both on one case)."""
+) -> bool:
     proposer = await session.scalar(
         select(Decision.decided_by)
         .where(
@@ -117,8 +116,34 @@ async def refuse_own_proposal(
         .order_by(col(Decision.id).desc())
         .limit(1)
     )
-    if proposer is not None and proposer == actor.subject:
+    return proposer is not None and proposer == actor.subject
+
+
+async def refuse_own_proposal(
+    session: AsyncSession, actor: Principal, application: Application
+) -> None:
+    """Whoever proposed the amount does not approve it (the street leader
+    may propose, and approves small cases; never both on one case)."""
+    if await proposed_by(session, actor, application):
         raise SeparationOfDuties("拟救助意见由您提出，不能由您审批，请由他人审批。")
+
+
+async def within_duties(
+    session: AsyncSession,
+    actor: Principal,
+    application: Application,
+    actions: Sequence[Action],
+) -> list[Action]:
+    """The actions the rules of separation leave this person, so that a
+    screen offers no button the server would refuse."""
+    if await member_of_household(session, actor, application.household_id):
+        return []
+    if await proposed_by(session, actor, application):
+        return [a for a in actions if a not in _APPROVALS]
+    return list(actions)
+
+
+_APPROVALS = frozenset({Action.STREET_APPROVE, Action.APPROVE})
 
 
 # --- Accounts --------------------------------------------------------------
@@ -245,7 +270,10 @@ async def update_user(
     role: Role | None = None,
     region_code: str | None = None,
     id_number: str | None = None,
+    clear_id_number: bool = False,
 ) -> User:
+    """``None`` leaves a field as it is; ``clear_id_number`` removes the ID
+    number (one entered by mistake)."""
     changes: dict[str, Any] = {}
     new_role = role or Role(user.role)
     new_region = region_code or user.region_code
@@ -267,6 +295,9 @@ async def update_user(
     if id_number is not None:
         user.id_number = _person_key_of(id_number)
         changes["id_number"] = "changed"  # never the number itself
+    elif clear_id_number and user.id_number is not None:
+        user.id_number = None
+        changes["id_number"] = "removed"
     if changes:
         session.add(user)
         await session.flush()

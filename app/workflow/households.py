@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
+from app.auth.access import SeparationOfDuties
 from app.auth.principal import Principal
 from app.clock import local_date
 from app.domain.catalog import AreaType, HouseholdCategory
@@ -18,6 +19,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.persistence.crypto import blind_index
 from app.persistence.tables import Household, HouseholdMember, Region, pk
 from app.workflow import audit
+from app.workflow.admin import staff_person_key
 from app.workflow.versioning import compare_and_set
 
 
@@ -70,6 +72,8 @@ async def create_household(
     # ID numbers are encrypted with a random nonce: equal numbers are found
     # through their blind index, which the unique constraint also guards.
     indexes = {m.id_number: blind_index(m.id_number) for m in members}
+    if await staff_person_key(session, actor) in indexes.values():
+        raise SeparationOfDuties("您是该家庭的成员，须回避，不能为其登记家庭信息。")
     taken = await session.scalar(
         select(func.count())
         .select_from(HouseholdMember)

@@ -557,7 +557,7 @@ def _require_fit_for(template: str, payments: Sequence[Payment]) -> None:
     except BankFileError as exc:
         by_line = {number: pk(p) for number, p in enumerate(payments, start=1)}
         raise PayeeTextUnfit(
-            f"{exc}请核实收款人信息或改用其他代发文件模板，批次未生成。",
+            f"{exc}批次未生成。",
             template=template,
             problems=[
                 {**problem.as_dict(), "payment_id": by_line[problem.line_no]}
