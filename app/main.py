@@ -35,6 +35,7 @@ from app.routers import (
     regions,
     spot_checks,
     street_payments,
+    sync,
     system,
 )
 from app.settings import Settings, get_settings
@@ -148,6 +149,7 @@ def create_app(
         spot_checks,
         funds,
         admin,
+        sync,
     ):
         app.include_router(module.router)
     return app

@@ -172,6 +172,8 @@ def test_machine_clients_reach_only_their_own_endpoints() -> None:
         ("GET", "/api/v1/policy/parameters"),
         ("GET", "/api/v1/policy/dibao-standards"),
         ("GET", "/api/v1/calendar/{year}"),
+        ("GET", "/api/v1/sync/changes"),
+        ("GET", "/api/v1/sync/changes.ndjson"),
     }
 
 

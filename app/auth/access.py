@@ -19,7 +19,8 @@ A rule says
   404, exactly as an absent one, so nobody learns what exists elsewhere.
 
 Machine clients reach only the routes whose rule names their role: the
-bank its payout batches, the provincial platform reference data.
+bank its payout batches, the provincial platform reference data and the
+change feed.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ DISTRICT_READERS = DISTRICT_ROLES | {Role.AUDITOR}
 STREET_AND_DISTRICT = DISTRICT_READERS | {Role.STREET_WORKER, Role.STREET_LEADER}
 ADMIN = frozenset({Role.ADMIN})
 BANK = frozenset({Role.BANK})
+PROVINCE = frozenset({Role.PROVINCE_PLATFORM})
 REFERENCE_READERS = PEOPLE | {Role.PROVINCE_PLATFORM}
 SIGNERS = frozenset(
     {
@@ -250,6 +252,10 @@ ROUTES: Mapping[tuple[str, str], Rule] = {
     ),
     ("POST", "/api/v1/recoveries/{recovery_id}/repayments"): roles(FUND_MANAGERS),
     ("GET", "/api/v1/recoveries/report"): roles(STREET_AND_DISTRICT),
+    # --- the change feed: the province's own platform reads every event of
+    # the service (docs/change-feed.md); nobody else, not the bank
+    ("GET", "/api/v1/sync/changes"): roles(PROVINCE, scoped=False),
+    ("GET", "/api/v1/sync/changes.ndjson"): roles(PROVINCE, scoped=False),
     # --- administration: accounts, clients, regions (never a case)
     ("GET", "/api/v1/admin/roles"): roles(ADMIN, scoped=False),
     ("GET", "/api/v1/admin/users"): roles(ADMIN),

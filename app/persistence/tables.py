@@ -292,11 +292,19 @@ class AuditEntry(SQLModel, table=True):
 
 
 class OutboxEvent(SQLModel, table=True):
-    """A change for the provincial platform, written in the change's transaction."""
+    """A change for the provincial platform, written in the change's transaction.
+
+    ``position`` is the event's place in the change feed, given at commit
+    (app/workflow/audit.py, docs/change-feed.md): positions are in commit
+    order, so a reader never finds a smaller one appearing behind its cursor.
+    ``id`` is only the row key; it follows insert order, not commit order.
+    An event is in the feed once its position is set (always, once committed).
+    """
 
     __tablename__ = "outbox_events"
 
     id: int | None = Field(default=None, primary_key=True)
+    position: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     at: dt.datetime = Field(sa_type=UTCDateTime)
     event_type: str = Field(max_length=48)
     entity_type: str = Field(max_length=32)
@@ -814,3 +822,14 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = Field(default=0)
     window_started_at: dt.datetime = Field(sa_type=UTCDateTime)
     locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxCounter(SQLModel, table=True):
+    """The last change-feed position given (one row, ``id`` 1). Its row lock,
+    taken when a transaction numbers its events just before it commits,
+    is what puts positions in commit order (docs/change-feed.md)."""
+
+    __tablename__ = "outbox_counter"
+
+    id: int = Field(primary_key=True)
+    last_position: int = Field(sa_type=BigInteger)
