@@ -16,9 +16,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.auth import passwords
 from app.clock import OffsetClock
 from app.main import create_app
 from app.persistence.db import make_engine, make_sessionmaker
@@ -28,6 +31,15 @@ from app.seed import seed_demo_users, seed_reference
 from app.settings import Environment, Settings
 from tests.adapters.stub_server import StubControl, running_stub
 from tests.support import Api
+
+# Argon2 at the service's cost takes ~0.2 s a verification, and the suite
+# logs in thousands of times. Hashes made in tests (the demo accounts, users
+# created through the admin API) use argon2's cheapest parameters; a
+# verification reads its parameters from the hash, so it is cheap too. The
+# service's own cost is unchanged (app/auth/passwords.py).
+passwords._hasher = PasswordHash(
+    (Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)
+)
 
 # Tests run on a fixed day so that calendar years and standards are stable.
 TEST_START = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
