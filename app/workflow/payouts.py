@@ -513,6 +513,23 @@ class BuiltBatch:
     lines: list[PayoutBatchLine]
 
 
+def payment_reference(payment_id: int) -> str:
+    """The reference a bank file carries and the bank's results echo back."""
+    return f"P{payment_id:08d}"
+
+
+def _payout_line(line_no: int, payment: Payment, amount_fen: int) -> PayoutLine:
+    return PayoutLine(
+        line_no=line_no,
+        reference=payment_reference(pk(payment)),
+        payee_name=payment.payee_name,
+        bank_name=payment.bank_name,
+        account_no=payment.account_no,
+        amount=Money(amount_fen),
+        purpose="临时救助金",
+    )
+
+
 async def _payout_lines(session: AsyncSession, batch_id: int) -> list[PayoutLine]:
     rows = await session.execute(
         select(PayoutBatchLine, Payment)
@@ -521,16 +538,7 @@ async def _payout_lines(session: AsyncSession, batch_id: int) -> list[PayoutLine
         .order_by(col(PayoutBatchLine.line_no))
     )
     return [
-        PayoutLine(
-            line_no=line.line_no,
-            reference=f"P{pk(payment):08d}",
-            payee_name=payment.payee_name,
-            bank_name=payment.bank_name,
-            account_no=payment.account_no,
-            amount=Money(line.amount_fen),
-            purpose="临时救助金",
-        )
-        for line, payment in rows
+        _payout_line(line.line_no, payment, line.amount_fen) for line, payment in rows
     ]
 
 
@@ -541,15 +549,7 @@ def _require_fit_for(template: str, payments: Sequence[Payment]) -> None:
     fail or, worse, be paid to a near match; such a batch is not built.
     """
     lines = [
-        PayoutLine(
-            line_no=number,
-            reference=f"P{pk(payment):08d}",
-            payee_name=payment.payee_name,
-            bank_name=payment.bank_name,
-            account_no=payment.account_no,
-            amount=Money(payment.amount_fen),
-            purpose="临时救助金",
-        )
+        _payout_line(number, payment, payment.amount_fen)
         for number, payment in enumerate(payments, start=1)
     ]
     try:
@@ -679,7 +679,7 @@ async def batch_report(session: AsyncSession, batch: PayoutBatch) -> bytes:
     lines = [
         batch_report_adapter.ReportLine(
             line_no=line.line_no,
-            reference=f"P{pk(payment):08d}",
+            reference=payment_reference(pk(payment)),
             application_id=payment.application_id,
             payee_name=payment.payee_name,
             bank_name=payment.bank_name,
@@ -793,7 +793,7 @@ async def record_results(
             errors.append(
                 {"line_no": result.line_no, "error": "同一行在结果中重复出现"}
             )
-        elif line is None or f"P{line.payment_id:08d}" != result.reference:
+        elif line is None or payment_reference(line.payment_id) != result.reference:
             errors.append(
                 {"line_no": result.line_no, "error": "与批次中的任何款项都不匹配"}
             )
